@@ -1,0 +1,23 @@
+# Copyright 2026 account_payment_link authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Invoice Payment Links",
+    "summary": "Send customers a secure link to pay an invoice or their balance by card",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "license": "LGPL-3",
+    "author": "account_payment_link authors",
+    "website": "https://github.com/account-payment-link/account_payment_link",
+    "depends": ["account_payment", "sms"],
+    "external_dependencies": {
+        "python": ["stripe", "twilio", "phonenumbers"],
+    },
+    "data": [
+        "views/res_config_settings_views.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "account_payment_link/static/tests/tours/*.js",
+        ],
+    },
+}

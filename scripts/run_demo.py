@@ -1,0 +1,112 @@
+"""`make run`: a demo database served on http://localhost:8069, with no keys needed.
+
+Creates (once) the database ``apl_demo`` with the addon and its demo data, points the company at
+the Stripe emulator (localstripe, port 8420) and at the Twilio double (port 8421, whose /outbox
+page lists the SMS "sent"), then serves Odoo until Ctrl-C, which stops everything it started.
+
+Environment: ``DEMO_DB`` (default apl_demo), ``HTTP_PORT`` (default 8069), ``RESET=1`` recreates
+the database.
+"""
+
+import os
+import subprocess
+import sys
+
+import devenv
+
+DB = os.environ.get("DEMO_DB", "apl_demo")
+HTTP_PORT = int(os.environ.get("HTTP_PORT", "8069"))
+STRIPE_PORT = 8420
+TWILIO_PORT = 8421
+
+CONFIGURE = """
+from odoo.addons.account_payment_link import const
+ICP = env["ir.config_parameter"].sudo()
+ICP.set_param(const.PARAM_STRIPE_API_BASE, {stripe!r})
+ICP.set_param(const.PARAM_STRIPE_JS_URL, {stripe!r} + "/js.stripe.com/v3/")
+ICP.set_param(const.PARAM_TWILIO_API_BASE, {twilio!r})
+ICP.set_param("web.base.url", "http://localhost:{port}")
+for company in env["res.company"].search([]):
+    company.write({{
+        "paylink_stripe_publishable_key": company.paylink_stripe_publishable_key or "pk_test_demo",
+        "paylink_stripe_secret_key": company.paylink_stripe_secret_key or "sk_test_demo",
+        "paylink_stripe_webhook_secret": company.paylink_stripe_webhook_secret or "whsec_demo",
+        "paylink_twilio_account_sid": company.paylink_twilio_account_sid or "AC" + "0" * 32,
+        "paylink_twilio_auth_token": company.paylink_twilio_auth_token or "demo-token",
+        "paylink_twilio_sender": company.paylink_twilio_sender or "+15005550006",
+    }})
+env.cr.commit()
+"""
+
+
+def odoo(*args, command=()):
+    return [sys.executable, "-m", "odoo", *command, "--database", DB, *args]
+
+
+def main():
+    for port, what in ((HTTP_PORT, "Odoo"), (STRIPE_PORT, "localstripe"), (TWILIO_PORT, "the Twilio double")):
+        if not devenv.port_is_free(port):
+            devenv.fail(f"make run: port {port} (for {what}) is already in use; stop what uses it first.")
+    if os.environ.get("RESET") and devenv.database_exists(DB):
+        devenv.drop_database(DB)
+
+    processes = []
+    try:
+        with devenv.addons_path() as addons_path:
+            common = ["--addons-path", addons_path, "--db-filter", f"^{DB}$"]
+            if not devenv.database_exists(DB):
+                print(f"==> Creating the demo database {DB} (takes a few minutes the first time)", flush=True)
+                rc = subprocess.call(odoo(*common, "--init", devenv.ADDON_NAME, "--stop-after-init"), cwd="/")
+                if rc:
+                    devenv.drop_database(DB)
+                    devenv.fail("make run: installing the addon failed (see the log above)")
+
+            stripe, stripe_url = devenv.start_localstripe(STRIPE_PORT)
+            processes.append(stripe)
+            twilio = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(devenv.ADDON_DIR / "tests/twilio_double.py"),
+                    "--port",
+                    str(TWILIO_PORT),
+                ],
+                start_new_session=True,
+            )
+            processes.append(twilio)
+            twilio_url = f"http://127.0.0.1:{TWILIO_PORT}"
+            if not devenv.wait_for_http(twilio_url + "/outbox", process=twilio):
+                devenv.fail("make run: the Twilio double did not start")
+
+            script = CONFIGURE.format(stripe=stripe_url, twilio=twilio_url, port=HTTP_PORT)
+            shell = odoo(*common, "--no-http", command=["shell"])
+            subprocess.run(shell, input=script.encode(), cwd="/", check=True, stdout=subprocess.DEVNULL)
+
+            server = subprocess.Popen(
+                odoo(*common, "--http-port", str(HTTP_PORT), "--max-cron-threads", "1"),
+                cwd="/",
+                start_new_session=True,
+            )
+            processes.append(server)
+            if not devenv.wait_for_http(
+                f"http://127.0.0.1:{HTTP_PORT}/web/login", timeout=120, process=server
+            ):
+                devenv.fail("make run: Odoo did not start (see the log above)")
+            print(
+                f"\n  Odoo:         http://localhost:{HTTP_PORT}"
+                "\n  Log in as:    admin / admin (accountant), portal / portal (a customer)"
+                f"\n  SMS outbox:   {twilio_url}/outbox"
+                f"\n  Stripe (emulated by localstripe): {stripe_url}"
+                "\n  Ctrl-C stops everything.\n",
+                flush=True,
+            )
+            server.wait()
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+    finally:
+        for process in reversed(processes):
+            devenv.stop(process)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""The harness proves itself: the emulators answer the real SDKs and browser tests really run."""
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.request_validator import RequestValidator
+
+from odoo.tests import HttpCase, tagged
+
+from .common import PaylinkTestCommon
+from odoo.addons.account_payment_link.tools import stripe_api, twilio_api
+
+
+@tagged("post_install", "-at_install")
+class TestHarness(PaylinkTestCommon, HttpCase):
+    def test_stripe_client_talks_to_localstripe(self):
+        """The company's client reaches the emulator with the company's key and keeps state."""
+        client = stripe_api.get_client(self.company)
+        intent = client.v1.payment_intents.create(
+            params={"amount": 11500, "currency": "usd", "metadata": {"paylink_test": "harness"}},
+            options={"idempotency_key": "harness-1"},
+        )
+        self.assertTrue(intent.id.startswith("pi_"))
+        fetched = client.v1.payment_intents.retrieve(intent.id)
+        self.assertEqual(fetched.amount, 11500)
+        self.assertEqual(fetched.metadata["paylink_test"], "harness")
+        self.assertEqual(fetched.status, "requires_payment_method")
+        self.assertEqual(stripe_api.get_js_url(self.env), self.stripe_url + "/js.stripe.com/v3/")
+
+    def test_stripe_client_requires_a_key(self):
+        self.company.paylink_stripe_secret_key = False
+        with self.assertRaises(ValueError):
+            stripe_api.get_client(self.company)
+
+    def test_twilio_sdk_talks_to_the_double(self):
+        """The real SDK sends through the double, which records the message and its sender."""
+        client = twilio_api.get_client(self.company)
+        message = client.messages.create(
+            to="+14155550134", from_="+15005550006", body="Hello from the harness"
+        )
+        self.assertTrue(message.sid.startswith("SM"))
+        self.assertEqual(message.status, "queued")
+        self.assertEqual(len(self.twilio.messages), 1)
+        self.assertEqual(self.twilio.messages[0]["to"], "+14155550134")
+        self.assertEqual(self.twilio.messages[0]["body"], "Hello from the harness")
+        self.assertEqual(client.messages(message.sid).fetch().body, "Hello from the harness")
+
+    def test_twilio_double_refuses_wrong_credentials_and_scripted_errors(self):
+        self.company.paylink_twilio_auth_token = "not-the-token"
+        with self.assertRaises(TwilioRestException) as caught:
+            twilio_api.get_client(self.company).messages.create(
+                to="+14155550134", from_="+15005550006", body="x"
+            )
+        self.assertEqual(caught.exception.status, 401)
+
+        self.company.paylink_twilio_auth_token = self.twilio_token
+        self.twilio.set_number_error("+14155550100", 400, 21614, "'To' number is not a valid mobile number")
+        with self.assertRaises(TwilioRestException) as caught:
+            twilio_api.get_client(self.company).messages.create(
+                to="+14155550100", from_="+15005550006", body="x"
+            )
+        self.assertEqual(caught.exception.code, 21614)
+        self.assertFalse(self.twilio.messages)
+
+    def test_twilio_double_signs_callbacks_like_twilio(self):
+        """Status callbacks carry an X-Twilio-Signature the SDK's validator accepts."""
+        url = "https://erp.example.com/paylink/twilio/status"
+        params = {"MessageSid": "SM00", "MessageStatus": "delivered"}
+        signature = self.twilio.sign(url, params, self.twilio_token)
+        self.assertTrue(RequestValidator(self.twilio_token).validate(url, params, signature))
+        self.assertFalse(RequestValidator("another-token").validate(url, params, signature))
+
+    def test_portal_smoke_tour(self):
+        """A portal user sees their invoice on the portal, in a real headless Chromium."""
+        portal_user = self.make_portal_user(self.customer, "paylink_portal")
+        self.assertEqual(self.invoice.partner_id, portal_user.partner_id)
+        self.start_tour("/my", "account_payment_link_portal_smoke", login=portal_user.login)

@@ -1,0 +1,2 @@
+from . import stripe_api
+from . import twilio_api
