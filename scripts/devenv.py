@@ -18,8 +18,11 @@ ADDON_NAME = "account_payment_link"
 VENV_PYTHON = ADDON_DIR / ".venv" / "bin" / "python"
 
 
-def fail(message):
+def fail(message, closing=None):
+    """Print ``message`` in red, then the optional plain ``closing`` line, and exit with 1."""
     print(f"\033[31m{message}\033[0m", file=sys.stderr, flush=True)
+    if closing:
+        print(closing, flush=True)
     sys.exit(1)
 
 
