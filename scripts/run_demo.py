@@ -9,6 +9,7 @@ the database.
 """
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -43,7 +44,14 @@ def odoo(*args, command=()):
     return [sys.executable, "-m", "odoo", *command, "--database", DB, *args]
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main():
+    # Ctrl-C (and a plain `kill`) stop everything, even when started from a script that ignores SIGINT.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     for port, what in ((HTTP_PORT, "Odoo"), (STRIPE_PORT, "localstripe"), (TWILIO_PORT, "the Twilio double")):
         if not devenv.port_is_free(port):
             devenv.fail(f"make run: port {port} (for {what}) is already in use; stop what uses it first.")
