@@ -13,9 +13,25 @@
         "python": ["stripe", "twilio", "phonenumbers"],
     },
     "data": [
+        "security/account_payment_link_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_sequence_data.xml",
+        "data/ir_cron_data.xml",
+        "views/account_payment_link_views.xml",
+        "views/account_move_views.xml",
+        "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/report_invoice.xml",
+        "views/pay_page_templates.xml",
+        "wizard/account_payment_link_expiry_views.xml",
+    ],
+    "demo": [
+        "demo/account_payment_link_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "account_payment_link/static/src/hub/**/*",
+        ],
         "web.assets_tests": [
             "account_payment_link/static/tests/tours/*.js",
         ],

@@ -1,2 +1,6 @@
+from . import account_payment_link
+from . import account_move
+from . import account_move_send
 from . import res_company
 from . import res_config_settings
+from . import res_partner

@@ -1,4 +1,12 @@
-from odoo import fields, models
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+DEFAULT_TIP_PERCENTAGES = "18,20,25"
+DEFAULT_SMS_CONSENT_TEXT = (
+    "I agree to receive automated payment reminders by text message. Reply STOP to opt out."
+)
 
 
 class ResCompany(models.Model):
@@ -37,3 +45,113 @@ class ResCompany(models.Model):
         help="A phone number in E.164 format (+15551234567) or a Messaging Service SID (MG...).",
         copy=False,
     )
+
+    # === LINKS === #
+    paylink_auto_create = fields.Boolean(
+        string="Add a Payment Link to Every Invoice",
+        help="Create a payment link for each customer invoice when it is confirmed.",
+    )
+    paylink_expiry_days = fields.Integer(
+        string="Link Validity (days)",
+        default=30,
+        help="Days a new link stays valid; 0 means links never expire. Balance links never expire.",
+    )
+    paylink_tips_enabled = fields.Boolean(string="Offer Tips")
+    paylink_tip_percentages = fields.Char(
+        string="Tip Percentages",
+        default=DEFAULT_TIP_PERCENTAGES,
+        help="Comma-separated percentages offered as tips, e.g. 18,20,25.",
+    )
+    paylink_allow_save_card = fields.Boolean(string="Allow Saving Cards")
+    paylink_ask_sms_consent = fields.Boolean(string="Ask for SMS Reminder Consent")
+    paylink_sms_consent_text = fields.Char(
+        string="SMS Consent Text", default=DEFAULT_SMS_CONSENT_TEXT, translate=True
+    )
+    paylink_notify_admins = fields.Boolean(string="Notify Administrators of Payments")
+    paylink_send_receipt = fields.Boolean(
+        string="Email a Receipt", default=True, help="Email the customer a receipt with the invoice PDF."
+    )
+    paylink_journal_id = fields.Many2one(
+        "account.journal",
+        string="Payment Journal",
+        domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', id)]",
+        help="The journal in which payments received through links are recorded.",
+    )
+    paylink_tip_account_id = fields.Many2one(
+        "account.account",
+        string="Tips Account",
+        domain="[('account_type', 'in', ('income', 'income_other', 'liability_current'))]",
+        help="The account tips are posted to.",
+    )
+
+    # === CONSTRAINT METHODS === #
+
+    @api.constrains("paylink_expiry_days")
+    def _check_paylink_expiry_days(self):
+        for company in self:
+            if company.paylink_expiry_days < 0:
+                raise ValidationError(_("The link validity cannot be negative (0 means never)."))
+
+    @api.constrains("paylink_tip_percentages")
+    def _check_paylink_tip_percentages(self):
+        for company in self:
+            company._paylink_get_tip_percentages()
+
+    # === BUSINESS METHODS === #
+
+    def _paylink_get_tip_percentages(self):
+        """Return the tip percentages as a sorted list of numbers.
+
+        :raise ValidationError: when the setting is not a list of percentages between 0 and 100.
+        """
+        self.ensure_one()
+        raw = (self.paylink_tip_percentages or "").replace(" ", "")
+        if not raw:
+            return []
+        try:
+            values = sorted({float(part) for part in raw.split(",") if part})
+        except ValueError:
+            values = None
+        if not values or any(value <= 0 or value > 100 for value in values):
+            raise ValidationError(
+                _(
+                    "Tip percentages must be numbers between 0 and 100 separated by commas, "
+                    "such as %(example)s.",
+                    example=DEFAULT_TIP_PERCENTAGES,
+                )
+            )
+        return values
+
+    def _paylink_default_expiry_date(self):
+        """Return the expiry date of a new link of this company, or ``False`` for never."""
+        self.ensure_one()
+        if not self.paylink_expiry_days:
+            return False
+        return fields.Date.context_today(self) + timedelta(days=self.paylink_expiry_days)
+
+    def _paylink_is_stripe_configured(self):
+        self.ensure_one()
+        # sudo: only whether the secrets are set is disclosed, never their value.
+        company_sudo = self.sudo()
+        return bool(company_sudo.paylink_stripe_secret_key and company_sudo.paylink_stripe_publishable_key)
+
+    def _paylink_check_stripe_configured(self):
+        """Raise a clear error when the company cannot take payments by link."""
+        self.ensure_one()
+        if not self._paylink_is_stripe_configured():
+            raise UserError(
+                _(
+                    "Stripe is not configured for %(company)s: add the Stripe keys in Invoicing "
+                    "settings, section Payment links, before creating payment links.",
+                    company=self.name,
+                )
+            )
+
+    def _paylink_is_twilio_configured(self):
+        self.ensure_one()
+        company_sudo = self.sudo()
+        return bool(
+            company_sudo.paylink_twilio_account_sid
+            and company_sudo.paylink_twilio_auth_token
+            and company_sudo.paylink_twilio_sender
+        )

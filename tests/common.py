@@ -23,6 +23,7 @@ from pathlib import Path
 
 import requests
 
+from odoo import fields
 from odoo.tests import new_test_user
 
 from .. import const
@@ -139,6 +140,46 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
         )
         cls.invoice = cls.init_invoice(
             "out_invoice", partner=cls.customer, amounts=[100.0], taxes=cls.tax_sale_a, post=True
+        )
+
+        # An accountant may see, copy and email links; a manager also revokes and makes custom links.
+        cls.user_accountant = new_test_user(
+            cls.env,
+            login="paylink_accountant",
+            groups="account.group_account_invoice",
+            company_id=cls.company.id,
+            company_ids=[fields.Command.set(cls.company.ids)],
+        )
+        cls.user_manager = new_test_user(
+            cls.env,
+            login="paylink_manager",
+            groups="account.group_account_invoice,account_payment_link.group_paylink_manager",
+            company_id=cls.company.id,
+            company_ids=[fields.Command.set(cls.company.ids)],
+        )
+
+    @classmethod
+    def make_link(cls, **values):
+        """Create a link as the superuser (custom-amount by default)."""
+        values.setdefault("link_type", "custom")
+        if values["link_type"] == "custom":
+            values.setdefault("partner_id", cls.customer.id)
+            values.setdefault("custom_amount", 50.0)
+            values.setdefault("description", "Deposit")
+        values.setdefault("company_id", cls.company.id)
+        return cls.env["account.payment.link"].create(values)
+
+    @staticmethod
+    def token_of(link):
+        return link.sudo().access_token
+
+    def pay(self, invoice, amount):
+        """Register a payment of ``amount`` on ``invoice`` the way an accountant would."""
+        return (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"amount": amount})
+            ._create_payments()
         )
 
     @classmethod

@@ -1,0 +1,110 @@
+import base64
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    paylink_ids = fields.One2many("account.payment.link", "move_id", string="Payment Links")
+    paylink_id = fields.Many2one(
+        "account.payment.link",
+        string="Payment Link",
+        compute="_compute_paylink_id",
+        help="The invoice's active payment link.",
+    )
+    paylink_url = fields.Char(string="Payment Link URL", compute="_compute_paylink_id")
+    paylink_count = fields.Integer(compute="_compute_paylink_id")
+
+    # === COMPUTE METHODS === #
+
+    @api.depends("paylink_ids.state")
+    def _compute_paylink_id(self):
+        for move in self:
+            active = move.paylink_ids.filtered(lambda link: link.state == "active")[:1]
+            move.paylink_id = active
+            move.paylink_url = active.url
+            move.paylink_count = len(move.paylink_ids)
+
+    # === BUSINESS METHODS === #
+
+    def _paylink_is_payable(self):
+        """Whether a customer could pay this move through a link right now."""
+        self.ensure_one()
+        return (
+            self.move_type == "out_invoice"
+            and self.state == "posted"
+            and self.payment_state not in ("paid", "in_payment", "reversed")
+            and not self.currency_id.is_zero(self.amount_residual)
+        )
+
+    def _paylink_check_payable(self):
+        """Raise a clear error when no payment link can be made for this move."""
+        self.ensure_one()
+        if self.move_type != "out_invoice":
+            raise UserError(
+                _("Payment links are for customer invoices only (%(move)s is not one).", move=self.name)
+            )
+        if self.state == "draft":
+            raise UserError(_("Confirm the invoice before creating a payment link."))
+        if self.state == "cancel":
+            raise UserError(_("The invoice %(move)s is cancelled.", move=self.name))
+        if not self._paylink_is_payable():
+            raise UserError(_("The invoice %(move)s has nothing left to pay.", move=self.name))
+
+    def _paylink_get_or_create(self):
+        """Return the active link of each invoice, creating the missing ones."""
+        links = self.env["account.payment.link"]
+        to_create = self.env["account.move"]
+        for move in self:
+            if move.paylink_id:
+                links |= move.paylink_id
+            else:
+                move._paylink_check_payable()
+                to_create |= move
+        if to_create:
+            links |= self.env["account.payment.link"].create(
+                [{"link_type": "invoice", "move_id": move.id} for move in to_create]
+            )
+        return links
+
+    def _paylink_qr_data_uri(self):
+        """Return the link's QR code as a ``data:`` URI, rendered here so the token never leaves us.
+
+        Odoo's ``/report/barcode`` route would put the token in a URL; this PNG is embedded instead.
+        """
+        self.ensure_one()
+        if not self.paylink_url:
+            return False
+        png = self.env["ir.actions.report"].barcode("QR", self.paylink_url, width=180, height=180)
+        return "data:image/png;base64," + base64.b64encode(png).decode()
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        to_link = posted.filtered(
+            lambda move: (
+                move.company_id.paylink_auto_create
+                and move.company_id._paylink_is_stripe_configured()
+                and move._paylink_is_payable()
+                and not move.paylink_id
+            )
+        )
+        if to_link:
+            # sudo: the invoice was posted by someone allowed to; the link follows the setting.
+            to_link.sudo()._paylink_get_or_create()
+        return posted
+
+    # === ACTION METHODS === #
+
+    def action_paylink_open(self):
+        """The invoice's "Payment link" button: the active link, created when there is none."""
+        self.ensure_one()
+        return self._paylink_get_or_create()._get_form_action()
+
+    def action_view_paylinks(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_payment_link.action_payment_link")
+        action["domain"] = [("move_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action

@@ -1,0 +1,555 @@
+import logging
+import secrets
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import consteq
+
+_logger = logging.getLogger(__name__)
+
+# 32 random bytes: 256 bits, twice the 128 bits the token needs, URL-safe base64 (43 characters).
+TOKEN_BYTES = 32
+PAY_ROUTE = "/pay"
+
+
+class AccountPaymentLink(models.Model):
+    _name = "account.payment.link"
+    _description = "Payment Link"
+    _inherit = ["mail.thread"]
+    _order = "create_date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
+    link_type = fields.Selection(
+        selection=[
+            ("invoice", "Invoice"),
+            ("balance", "Customer balance"),
+            ("custom", "Custom amount"),
+        ],
+        string="Type",
+        required=True,
+        default="custom",
+        readonly=True,
+        tracking=True,
+    )
+    state = fields.Selection(
+        selection=[
+            ("active", "Active"),
+            ("paid", "Paid"),
+            ("expired", "Expired"),
+            ("revoked", "Revoked"),
+        ],
+        required=True,
+        default="active",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index=True,
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, default=lambda self: self.env.company, index=True
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+    )
+    move_id = fields.Many2one(
+        "account.move",
+        string="Invoice",
+        readonly=True,
+        index="btree_not_null",
+        check_company=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        default=lambda self: self.env.company.currency_id,
+    )
+    custom_amount = fields.Monetary(string="Fixed Amount", currency_field="currency_id")
+    description = fields.Char(string="Label", help="What the customer pays for, shown on the pay page.")
+    amount = fields.Monetary(
+        string="Amount Due",
+        compute="_compute_amount",
+        currency_field="currency_id",
+        help="Computed when asked: an invoice's current residual, the customer's open balance, or "
+        "the fixed amount of a custom link.",
+    )
+    access_token = fields.Char(
+        required=True,
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        default=lambda self: self._generate_token(),
+    )
+    url = fields.Char(string="URL", compute="_compute_url")
+    expiry_date = fields.Date(string="Expires On", tracking=True, copy=False)
+    last_sent_date = fields.Datetime(string="Last Sent", readonly=True, copy=False)
+    first_opened_date = fields.Datetime(string="First Opened", readonly=True, copy=False)
+    paid_date = fields.Datetime(string="Paid On", readonly=True, copy=False)
+    payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
+    amount_paid = fields.Monetary(readonly=True, copy=False, currency_field="currency_id")
+    replaced_by_id = fields.Many2one("account.payment.link", readonly=True, copy=False)
+
+    _sql_constraints = [
+        ("access_token_unique", "UNIQUE(access_token)", "A payment link token must be unique."),
+    ]
+
+    def init(self):
+        # One active link per invoice, and one active balance link per customer and company.
+        # Partial unique indexes keep that true even when two users click at the same time.
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS account_payment_link_one_active_per_invoice
+                ON account_payment_link (move_id)
+             WHERE state = 'active' AND link_type = 'invoice';
+            CREATE UNIQUE INDEX IF NOT EXISTS account_payment_link_one_active_balance
+                ON account_payment_link (partner_id, company_id)
+             WHERE state = 'active' AND link_type = 'balance';
+            """
+        )
+
+    # === COMPUTE METHODS === #
+
+    @api.depends(
+        "link_type",
+        "custom_amount",
+        "move_id.amount_residual",
+        "partner_id",
+        "company_id",
+    )
+    def _compute_amount(self):
+        balances = self.filtered(lambda link: link.link_type == "balance")._get_open_balances()
+        for link in self:
+            if link.link_type == "invoice":
+                link.amount = link.move_id.amount_residual
+            elif link.link_type == "balance":
+                link.amount = balances.get(
+                    (link.partner_id.commercial_partner_id.id, link.company_id.id), 0.0
+                )
+            else:
+                link.amount = link.custom_amount
+
+    @api.depends("company_id")
+    def _compute_url(self):
+        for link in self:
+            if not link.id:
+                link.url = False
+                continue
+            # The token is only readable by system users; building the URL is what users may do.
+            token = link.sudo().access_token
+            link.url = f"{link.get_base_url()}{PAY_ROUTE}/{token}"
+
+    # === CONSTRAINT METHODS === #
+
+    @api.constrains("link_type", "custom_amount", "currency_id", "company_id")
+    def _check_custom_amount(self):
+        for link in self.filtered(lambda link: link.link_type == "custom"):
+            if link.currency_id.compare_amounts(link.custom_amount, 0.0) <= 0:
+                raise ValidationError(_("The amount of a payment link must be greater than zero."))
+            journal = link.company_id.paylink_journal_id
+            allowed = journal.currency_id or link.company_id.currency_id
+            if journal and link.currency_id != allowed:
+                raise ValidationError(
+                    _(
+                        "Payments by link are recorded in the journal %(journal)s, which accepts "
+                        "%(allowed)s only; this link is in %(currency)s.",
+                        journal=journal.display_name,
+                        allowed=allowed.name,
+                        currency=link.currency_id.name,
+                    )
+                )
+
+    @api.constrains("link_type", "move_id", "partner_id")
+    def _check_target(self):
+        for link in self:
+            if link.link_type == "invoice":
+                if not link.move_id:
+                    raise ValidationError(_("An invoice link needs an invoice."))
+                if link.state == "active":
+                    link.move_id._paylink_check_payable()
+            elif link.move_id:
+                raise ValidationError(_("Only invoice links refer to an invoice."))
+
+    @api.constrains("expiry_date", "state")
+    def _check_expiry_date(self):
+        today = fields.Date.context_today(self)
+        for link in self:
+            if link.state == "active" and link.expiry_date and link.expiry_date < today:
+                raise ValidationError(_("The expiry date of an active link cannot be in the past."))
+
+    # === CRUD METHODS === #
+
+    @api.model
+    def _generate_token(self):
+        return secrets.token_urlsafe(TOKEN_BYTES)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("link_type", "custom") == "custom" for vals in vals_list):
+            self._paylink_check_manager(_("create custom-amount links"))
+        for vals in vals_list:
+            if vals.get("move_id"):
+                move = self.env["account.move"].browse(vals["move_id"])
+                vals.setdefault("partner_id", move.commercial_partner_id.id)
+                vals.setdefault("currency_id", move.currency_id.id)
+                vals.setdefault("company_id", move.company_id.id)
+            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            company._paylink_check_stripe_configured()
+            if vals.get("link_type") == "balance":
+                vals.setdefault("currency_id", company.currency_id.id)
+            if "expiry_date" not in vals and vals.get("link_type") != "balance":
+                vals["expiry_date"] = company._paylink_default_expiry_date()
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(self._name) or "/"
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "expiry_date" in vals:
+            self._paylink_check_manager(_("change the expiry of a link"))
+        return super().write(vals)
+
+    # === ACTION METHODS === #
+
+    def action_revoke(self):
+        """Revoke the links: their tokens stop working at once and are never reused."""
+        self._paylink_check_manager(_("revoke links"))
+        for link in self:
+            if link.state != "active":
+                raise UserError(_("Only active links can be revoked (%(link)s is not).", link=link.name))
+        self.sudo().state = "revoked"
+        for link in self:
+            link.message_post(body=_("Link revoked by %(user)s.", user=self.env.user.name))
+        return True
+
+    def action_regenerate(self):
+        """Replace each link with a new one with a new token; the old link is revoked.
+
+        :return: an action opening the new link when there is one link, else ``True``.
+        """
+        self._paylink_check_manager(_("regenerate links"))
+        new_links = self.env["account.payment.link"]
+        for link in self:
+            if link.state not in ("active", "expired"):
+                raise UserError(
+                    _("Only active or expired links can be regenerated (%(link)s is not).", link=link.name)
+                )
+            # The old link must give up its "one active link" slot before the new one takes it.
+            link.sudo().state = "revoked"
+            link.flush_recordset(["state"])
+            new_link = link.create(link._prepare_regenerated_values())
+            link.sudo().replaced_by_id = new_link
+            link.message_post(body=_("Link regenerated as %(link)s.", link=new_link._get_html_link()))
+            new_links |= new_link
+        if len(new_links) == 1:
+            return new_links._get_form_action()
+        return True
+
+    def action_change_expiry(self):
+        self._paylink_check_manager(_("change the expiry of a link"))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Change Expiry"),
+            "res_model": "account.payment.link.expiry",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": self._name, "active_ids": self.ids},
+        }
+
+    def _get_form_action(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    # === BUSINESS METHODS === #
+
+    def _prepare_regenerated_values(self):
+        """Return the values of the link that replaces ``self``; an override point."""
+        self.ensure_one()
+        company = self.company_id
+        expiry = False if self.link_type == "balance" else company._paylink_default_expiry_date()
+        return {
+            "link_type": self.link_type,
+            "company_id": company.id,
+            "partner_id": self.partner_id.id,
+            "move_id": self.move_id.id,
+            "currency_id": self.currency_id.id,
+            "custom_amount": self.custom_amount,
+            "description": self.description,
+            "expiry_date": expiry,
+        }
+
+    def _paylink_check_manager(self, what):
+        """Raise unless the user may manage links (the superuser and sudo'd code always may)."""
+        if self.env.su or self.env.user.has_group("account_payment_link.group_paylink_manager"):
+            return
+        raise AccessError(_("Only payment link managers may %(what)s.", what=what))
+
+    @api.model
+    def _get_link_from_token(self, token):
+        """Return the active link whose token is ``token``, or an empty recordset.
+
+        Unknown, revoked, paid-and-closed or expired tokens all give the same empty answer so that
+        the pay page cannot tell them apart.
+        :param str token: the token from the URL.
+        """
+        if not token or not isinstance(token, str) or len(token) > 128:
+            return self.browse()
+        # sudo: the caller is the public user; the token itself is the credential, checked below.
+        link_sudo = self.sudo().search([("access_token", "=", token)], limit=1)
+        if not link_sudo or not consteq(link_sudo.access_token, token):
+            return self.browse()
+        if link_sudo.state in ("revoked", "expired") or link_sudo._is_past_expiry():
+            return self.browse()
+        return link_sudo
+
+    def _is_past_expiry(self):
+        self.ensure_one()
+        return bool(self.expiry_date) and self.expiry_date < fields.Date.context_today(self)
+
+    def _get_open_balances(self):
+        """Return ``{(commercial partner id, company id): open receivable balance}`` for ``self``.
+
+        The balance is in the company currency: the unreconciled receivable of posted entries, so
+        credit notes and unapplied payments lower it (and may make it negative: a credit).
+        """
+        if not self:
+            return {}
+        groups = self.env["account.move.line"]._read_group(
+            domain=[
+                ("company_id", "in", self.company_id.ids),
+                ("partner_id", "child_of", self.partner_id.commercial_partner_id.ids),
+                ("account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+            ],
+            groupby=["partner_id", "company_id"],
+            aggregates=["amount_residual:sum"],
+        )
+        balances = {}
+        for partner, company, residual in groups:
+            key = (partner.commercial_partner_id.id, company.id)
+            balances[key] = balances.get(key, 0.0) + residual
+        return balances
+
+    def _get_open_invoices(self):
+        """Return the customer's posted invoices with something left to pay, oldest due first."""
+        self.ensure_one()
+        if self.link_type == "invoice":
+            return self.move_id.filtered(lambda move: move._paylink_is_payable())
+        if self.link_type != "balance":
+            return self.env["account.move"]
+        return self.env["account.move"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("commercial_partner_id", "=", self.partner_id.commercial_partner_id.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ],
+            order="invoice_date_due asc, invoice_date asc, id asc",
+        )
+
+    def _get_unavailable_reason(self):
+        """Return why the link cannot take a payment now, or ``False`` when it can."""
+        self.ensure_one()
+        if self.state == "paid":
+            return _("This link has already been paid.")
+        if self.link_type == "invoice":
+            move = self.move_id
+            if move.state == "draft":
+                return _("This invoice is not confirmed yet.")
+            if move.state == "cancel":
+                return _("This invoice has been cancelled.")
+            if move.payment_state in ("paid", "in_payment", "reversed"):
+                return _("This invoice is already paid.")
+        if self.currency_id.compare_amounts(self.amount, 0.0) <= 0:
+            return _("There is nothing left to pay.")
+        return False
+
+    def _prepare_pay_page_values(self):
+        """Return the values of the pay page of this (sudo'd) link; an override point."""
+        self.ensure_one()
+        invoices = self._get_open_invoices()
+        return {
+            "link": self,
+            "company": self.company_id,
+            "partner": self.partner_id,
+            "currency": self.currency_id,
+            "amount_due": self.amount,
+            "invoices": invoices,
+            "unavailable_reason": self._get_unavailable_reason(),
+            "page_title": self.move_id.name if self.link_type == "invoice" else self.company_id.name,
+        }
+
+    def _paylink_mark_opened(self):
+        """Record the first time the customer opened the link."""
+        not_yet = self.filtered(lambda link: not link.first_opened_date)
+        if not_yet:
+            not_yet.sudo().first_opened_date = fields.Datetime.now()
+
+    @api.model
+    def get_hub_info(self):
+        """Return what the hub shows above the list: Stripe's state and this month's total.
+
+        :return: dict with ``stripe_configured``, ``paid_this_month`` and its display.
+        """
+        company = self.env.company
+        total = self._get_paid_this_month_total(company)
+        return {
+            "stripe_configured": company._paylink_is_stripe_configured(),
+            "paid_this_month": total,
+            "paid_this_month_display": company.currency_id.format(total),
+        }
+
+    @api.model
+    def _get_paid_this_month_total(self, company):
+        """Return the sum, in company currency, of what links of ``company`` collected this month."""
+        start = fields.Datetime.to_datetime(fields.Date.context_today(self).replace(day=1))
+        links = self.search(
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "paid"),
+                ("paid_date", ">=", start),
+                ("paid_date", "<", start + relativedelta(months=1)),
+            ]
+        )
+        total = 0.0
+        for link in links:
+            total += link.currency_id._convert(
+                link.amount_paid, company.currency_id, company, link.paid_date.date()
+            )
+        return company.currency_id.round(total)
+
+    @api.model
+    def _cron_expire_links(self):
+        """Expire the active links whose expiry date has passed."""
+        today = fields.Date.context_today(self)
+        links = self.search([("state", "=", "active"), ("expiry_date", "<", today)])
+        links.write({"state": "expired"})
+        for link in links:
+            link.message_post(body=_("Link expired."))
+        _logger.info("Expired %d payment link(s)", len(links))
+        return True
+
+    @api.model
+    def _get_expiring_soon_domain(self, days=7):
+        today = fields.Date.context_today(self)
+        return [
+            ("state", "=", "active"),
+            ("expiry_date", "!=", False),
+            ("expiry_date", "<=", today + timedelta(days=days)),
+        ]
+
+    # === DEMO DATA === #
+
+    @api.model
+    def _paylink_create_demo_data(self):
+        """Demo customers, invoices and links in every state, for the main company."""
+        company = self.env.ref("base.main_company")
+        if not company.sudo().paylink_stripe_secret_key:
+            # Keys that only work against the local emulator that `make run` starts.
+            company.sudo().write(
+                {
+                    "paylink_stripe_publishable_key": "pk_test_demo",
+                    "paylink_stripe_secret_key": "sk_test_demo",
+                    "paylink_stripe_webhook_secret": "whsec_demo",
+                }
+            )
+        Link = self.with_company(company)
+        env = Link.env
+        Partner = env["res.partner"]
+        customers = Partner.create(
+            [
+                {
+                    "name": "Maria Lopez",
+                    "email": "maria.lopez@example.com",
+                    "mobile": "+1 415 555 0101",
+                    "country_id": env.ref("base.us").id,
+                },
+                {
+                    "name": "Bright Bakery LLC",
+                    "is_company": True,
+                    "email": "billing@brightbakery.example.com",
+                    "mobile": "+1 415 555 0102",
+                    "country_id": env.ref("base.us").id,
+                },
+                {
+                    "name": "Chen Wei",
+                    "email": "chen.wei@example.com",
+                    "mobile": "+1 415 555 0103",
+                    "country_id": env.ref("base.us").id,
+                },
+            ]
+        )
+        portal_partner = env.ref("base.partner_demo_portal", raise_if_not_found=False)
+        if portal_partner and not portal_partner.mobile:
+            portal_partner.mobile = "+1 415 555 0104"
+        product = env.ref("product.product_product_4", raise_if_not_found=False) or env[
+            "product.product"
+        ].search([("sale_ok", "=", True)], limit=1)
+        today = fields.Date.context_today(Link)
+
+        def invoice(partner, amount, days_ago):
+            move = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": today - timedelta(days=days_ago),
+                    "invoice_line_ids": [
+                        fields.Command.create(
+                            {"product_id": product.id, "quantity": 1, "price_unit": amount, "tax_ids": False}
+                        )
+                    ],
+                }
+            )
+            move.action_post()
+            return move
+
+        invoices = [
+            invoice(customers[0], 240.0, 20),
+            invoice(customers[1], 1250.0, 40),
+            invoice(customers[1], 310.0, 10),
+            invoice(customers[2], 95.0, 5),
+            invoice(customers[2], 480.0, 60),
+        ]
+        if portal_partner:
+            invoices.append(invoice(portal_partner, 180.0, 3))
+        links = Link.create([{"link_type": "invoice", "move_id": move.id} for move in invoices])
+        links[:2].sudo().last_sent_date = fields.Datetime.now()
+        Link.create(
+            [
+                {"link_type": "balance", "partner_id": customers[1].id},
+                {
+                    "link_type": "custom",
+                    "partner_id": customers[0].id,
+                    "custom_amount": 75.0,
+                    "description": "Deposit for the spring catering order",
+                },
+            ]
+        )
+        # A link in each closed state, as they look after their lifecycle.
+        links[3].sudo().write({"state": "revoked"})
+        links[4].sudo().write({"state": "expired", "expiry_date": today - timedelta(days=2)})
+        paid = Link.create(
+            {
+                "link_type": "custom",
+                "partner_id": customers[2].id,
+                "custom_amount": 50.0,
+                "description": "Gift card",
+            }
+        )
+        paid.sudo().write({"state": "paid", "paid_date": fields.Datetime.now(), "amount_paid": 50.0})
+        return True

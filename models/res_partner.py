@@ -1,0 +1,89 @@
+from odoo import _, api, fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    paylink_ids = fields.One2many("account.payment.link", "partner_id", string="Payment Links")
+    paylink_count = fields.Integer(compute="_compute_paylink_count")
+    paylink_balance_id = fields.Many2one(
+        "account.payment.link",
+        string="Balance Payment Link",
+        compute="_compute_paylink_balance_id",
+    )
+    paylink_balance_url = fields.Char(string="Balance Link URL", compute="_compute_paylink_balance_id")
+    paylink_sms_number = fields.Char(
+        string="Mobile for SMS",
+        compute="_compute_paylink_sms_number",
+        help="The number payment links are sent to by SMS: the mobile, else the phone.",
+    )
+    paylink_sms_consent = fields.Boolean(string="SMS Reminder Consent", copy=False, tracking=True)
+    paylink_sms_consent_date = fields.Datetime(string="SMS Consent Given On", copy=False)
+    paylink_sms_consent_text = fields.Text(string="SMS Consent Wording", copy=False)
+
+    @api.depends("paylink_ids")
+    def _compute_paylink_count(self):
+        counts = dict(
+            self.env["account.payment.link"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.paylink_count = counts.get(partner._origin, 0)
+
+    @api.depends("paylink_ids.state", "paylink_ids.link_type")
+    @api.depends_context("company")
+    def _compute_paylink_balance_id(self):
+        for partner in self:
+            link = partner.commercial_partner_id.paylink_ids.filtered(
+                lambda link: (
+                    link.link_type == "balance"
+                    and link.state == "active"
+                    and link.company_id == self.env.company
+                )
+            )[:1]
+            partner.paylink_balance_id = link
+            partner.paylink_balance_url = link.url
+
+    @api.depends("mobile", "phone")
+    def _compute_paylink_sms_number(self):
+        for partner in self:
+            partner.paylink_sms_number = partner.mobile or partner.phone
+
+    def _paylink_get_or_create_balance_link(self):
+        """Return the customer's active balance link in the current company, creating it if needed."""
+        self.ensure_one()
+        commercial = self.commercial_partner_id
+        return commercial.paylink_balance_id or self.env["account.payment.link"].create(
+            {"link_type": "balance", "partner_id": commercial.id, "company_id": self.env.company.id}
+        )
+
+    def action_paylink_balance(self):
+        self.ensure_one()
+        return self._paylink_get_or_create_balance_link()._get_form_action()
+
+    def action_paylink_regenerate_balance(self):
+        """Replace the balance link (the view asks for confirmation first)."""
+        self.ensure_one()
+        link = self.commercial_partner_id.paylink_balance_id
+        if not link:
+            return self.action_paylink_balance()
+        return link.action_regenerate()
+
+    def action_view_paylinks(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_payment_link.action_payment_link")
+        action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def _paylink_record_sms_consent(self, text):
+        """Store the customer's consent to SMS reminders, with when and the exact wording."""
+        self.sudo().write(
+            {
+                "paylink_sms_consent": True,
+                "paylink_sms_consent_date": fields.Datetime.now(),
+                "paylink_sms_consent_text": text,
+            }
+        )
+        self.message_post(body=_("Agreed to receive payment reminders by text: “%(text)s”", text=text))

@@ -1,0 +1,35 @@
+import { onWillStart, useState } from "@odoo/owl";
+import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
+import { listView } from "@web/views/list/list_view";
+import { ListRenderer } from "@web/views/list/list_renderer";
+
+/**
+ * The payment link hub: the list of links with, above it, this month's total paid through links
+ * and, when Stripe is not configured, a banner that leads to the settings.
+ */
+export class PaylinkHubListRenderer extends ListRenderer {
+    static template = "account_payment_link.HubListRenderer";
+
+    setup() {
+        super.setup();
+        this.orm = useService("orm");
+        this.actionService = useService("action");
+        this.hub = useState({ loaded: false });
+        onWillStart(async () => {
+            const info = await this.orm.call("account.payment.link", "get_hub_info", []);
+            Object.assign(this.hub, info, { loaded: true });
+        });
+    }
+
+    openSettings() {
+        this.actionService.doAction("account.action_account_config");
+    }
+}
+
+export const paylinkHubListView = {
+    ...listView,
+    Renderer: PaylinkHubListRenderer,
+};
+
+registry.category("views").add("paylink_hub_list", paylinkHubListView);

@@ -1,0 +1,80 @@
+"""Invoices and customers: auto links, the PDF with its QR code, the invoice email."""
+
+from odoo.tests import tagged
+
+from .common import PaylinkTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestInvoiceIntegration(PaylinkTestCommon):
+    def test_auto_link_on_post_only_when_the_setting_is_on(self):
+        self.company.paylink_auto_create = False
+        without = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
+        self.assertFalse(without.paylink_id)
+
+        self.company.paylink_auto_create = True
+        with_link = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
+        self.assertEqual(with_link.paylink_id.state, "active")
+        self.assertEqual(with_link.paylink_id.link_type, "invoice")
+        self.assertTrue(with_link.paylink_url.endswith(self.token_of(with_link.paylink_id)))
+        refund = self.init_invoice("out_refund", partner=self.customer, amounts=[10.0], post=True)
+        self.assertFalse(refund.paylink_ids, "credit notes get no link")
+
+    def test_payment_link_button_returns_the_active_link(self):
+        action = self.invoice.with_user(self.user_accountant).action_paylink_open()
+        link = self.env["account.payment.link"].browse(action["res_id"])
+        self.assertEqual(link, self.invoice.paylink_id)
+        again = self.invoice.with_user(self.user_accountant).action_paylink_open()
+        self.assertEqual(again["res_id"], link.id)
+        self.assertEqual(self.invoice.paylink_count, 1)
+
+    def test_invoice_pdf_shows_the_link_and_a_server_rendered_qr_code(self):
+        link = self.invoice._paylink_get_or_create()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account.report_invoice", self.invoice.ids)[0]
+            .decode()
+        )
+        self.assertIn(link.url, html)
+        self.assertIn('src="data:image/png;base64,', html)
+        # The token only appears in the link itself, never in a URL to a QR service or route.
+        self.assertNotIn("/report/barcode", html)
+        self.assertEqual(html.count(self.token_of(link)), 2)  # the href and the visible text
+
+    def test_pdf_of_a_paid_invoice_has_no_link(self):
+        self.invoice._paylink_get_or_create()
+        self.pay(self.invoice, self.invoice.amount_total)
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account.report_invoice", self.invoice.ids)[0]
+            .decode()
+        )
+        self.assertNotIn("/pay/", html)
+
+    def test_invoice_email_contains_the_link(self):
+        link = self.invoice._paylink_get_or_create()
+        template = self.env.ref("account.email_template_edi_invoice")
+        body = self.env["account.move.send"]._get_default_mail_body(self.invoice, template, "en_US")
+        self.assertIn(link.url, body)
+        self.assertIn("Pay online", body)
+
+    def test_balance_link_from_the_customer(self):
+        action = self.customer.with_user(self.user_accountant).action_paylink_balance()
+        link = self.env["account.payment.link"].browse(action["res_id"])
+        self.assertEqual(link.link_type, "balance")
+        self.assertEqual(self.customer.paylink_balance_id, link)
+        self.assertEqual(
+            self.customer.with_user(self.user_accountant).action_paylink_balance()["res_id"], link.id
+        )
+        self.customer.with_user(self.user_manager).action_paylink_regenerate_balance()
+        self.customer.invalidate_recordset()
+        self.assertEqual(link.state, "revoked")
+        self.assertEqual(self.customer.paylink_balance_id, link.replaced_by_id)
+        self.assertEqual(self.customer.paylink_count, 2)
+
+    def test_sms_consent_is_recorded_with_date_and_text(self):
+        self.customer._paylink_record_sms_consent("I agree to texts.")
+        self.assertTrue(self.customer.paylink_sms_consent)
+        self.assertTrue(self.customer.paylink_sms_consent_date)
+        self.assertEqual(self.customer.paylink_sms_consent_text, "I agree to texts.")
+        self.assertEqual(self.customer.paylink_sms_number, self.customer.mobile)

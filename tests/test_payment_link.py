@@ -1,0 +1,208 @@
+"""The link record: tokens, amounts, lifecycle, validation."""
+
+import re
+from datetime import timedelta
+
+import psycopg2
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import PaylinkTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentLink(PaylinkTestCommon):
+    # === TOKENS (RELIABILITY 15) === #
+
+    def test_token_has_at_least_128_random_bits_and_is_unique(self):
+        links = self.env["account.payment.link"]
+        for _i in range(40):
+            links |= self.make_link()
+        tokens = [self.token_of(link) for link in links]
+        self.assertEqual(len(set(tokens)), 40)
+        for token in tokens:
+            # URL-safe base64 carries 6 bits a character: 43 characters are 258 bits (32 bytes).
+            self.assertRegex(token, r"^[A-Za-z0-9_\-]{43}$")
+
+    def test_url_is_built_from_the_base_url_and_the_token(self):
+        link = self.make_link()
+        self.assertEqual(link.url, f"{link.get_base_url()}/pay/{self.token_of(link)}")
+
+    def test_lookup_is_exact(self):
+        link = self.make_link()
+        token = self.token_of(link)
+        Link = self.env["account.payment.link"]
+        self.assertEqual(Link._get_link_from_token(token), link)
+        for wrong in (token[:-1], token + "x", token.upper(), "", None, "x" * 500):
+            with self.subTest(wrong=wrong):
+                self.assertFalse(Link._get_link_from_token(wrong))
+
+    def test_token_is_not_readable_by_accountants(self):
+        link = self.make_link()
+        self.assertNotIn("access_token", link.with_user(self.user_accountant).fields_get())
+        # ...but they can still copy the URL.
+        self.assertIn("/pay/", link.with_user(self.user_accountant).url)
+
+    # === AMOUNTS === #
+
+    def test_invoice_link_amount_follows_partial_payments(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        self.assertEqual(link.partner_id, self.customer)
+        self.assertAlmostEqual(link.amount, 115.0)
+        self.pay(self.invoice, 40.0)
+        link.invalidate_recordset(["amount"])
+        self.assertAlmostEqual(link.amount, 75.0)
+
+    def test_balance_link_amount_is_the_open_balance(self):
+        second = self.init_invoice("out_invoice", partner=self.customer, amounts=[200.0], post=True)
+        self.init_invoice("out_refund", partner=self.customer, amounts=[30.0], post=True)
+        link = self.make_link(link_type="balance", partner_id=self.customer.id)
+        self.assertAlmostEqual(link.amount, 115.0 + 200.0 - 30.0)
+        self.assertFalse(link.expiry_date, "balance links never expire")
+        self.pay(second, 200.0)
+        link.invalidate_recordset(["amount"])
+        self.assertAlmostEqual(link.amount, 85.0)
+        self.assertEqual(link._get_open_invoices(), self.invoice)
+
+    def test_custom_link_amount_is_fixed(self):
+        link = self.make_link(custom_amount=42.5)
+        self.assertAlmostEqual(link.amount, 42.5)
+
+    # === LIFECYCLE === #
+
+    def test_regenerate_kills_the_old_token_for_good(self):
+        old = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        old_token = self.token_of(old)
+        self.env["account.payment.link"].with_user(self.user_manager).browse(old.id).action_regenerate()
+        self.assertEqual(old.state, "revoked")
+        new = old.replaced_by_id
+        self.assertTrue(new)
+        self.assertEqual(new.state, "active")
+        self.assertNotEqual(self.token_of(new), old_token)
+        self.assertEqual(self.invoice.paylink_id, new)
+        Link = self.env["account.payment.link"]
+        self.assertFalse(Link._get_link_from_token(old_token))
+        self.assertEqual(Link._get_link_from_token(self.token_of(new)), new)
+        # The old token can never come back on another link.
+        with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.IntegrityError), self.cr.savepoint():
+            new.sudo().access_token = old_token
+            new.flush_recordset()
+
+    def test_one_active_link_per_invoice(self):
+        first = self.invoice._paylink_get_or_create()
+        self.assertEqual(self.invoice._paylink_get_or_create(), first)
+        with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.IntegrityError), self.cr.savepoint():
+            self.make_link(link_type="invoice", move_id=self.invoice.id)
+            self.env.flush_all()
+
+    def test_revoke(self):
+        link = self.make_link()
+        link.with_user(self.user_manager).action_revoke()
+        self.assertEqual(link.state, "revoked")
+        self.assertFalse(self.env["account.payment.link"]._get_link_from_token(self.token_of(link)))
+        with self.assertRaises(UserError):
+            link.with_user(self.user_manager).action_revoke()
+
+    def test_expiry_cron(self):
+        today = fields.Date.today()
+        self.company.paylink_expiry_days = 10
+        soon = self.make_link()
+        never = self.make_link(expiry_date=False)
+        self.assertEqual(soon.expiry_date, today + timedelta(days=10))
+        later = self.make_link(expiry_date=today + timedelta(days=30))
+        with freeze_time(today + timedelta(days=11)):
+            # Past its date the token stops working even before the cron runs.
+            self.assertFalse(self.env["account.payment.link"]._get_link_from_token(self.token_of(soon)))
+            self.env["account.payment.link"]._cron_expire_links()
+        self.assertEqual(soon.state, "expired")
+        self.assertEqual(never.state, "active")
+        self.assertEqual(later.state, "active")
+
+    def test_expiry_zero_days_means_never(self):
+        self.company.paylink_expiry_days = 0
+        self.assertFalse(self.make_link().expiry_date)
+
+    def test_change_expiry_wizard(self):
+        link = self.make_link()
+        new_date = fields.Date.today() + timedelta(days=90)
+        wizard = (
+            self.env["account.payment.link.expiry"]
+            .with_user(self.user_manager)
+            .with_context(active_model="account.payment.link", active_ids=link.ids)
+            .create({"expiry_date": new_date})
+        )
+        wizard.action_apply()
+        self.assertEqual(link.expiry_date, new_date)
+        wizard.expiry_date = fields.Date.today() - timedelta(days=1)
+        with self.assertRaises(UserError):
+            wizard.action_apply()
+
+    # === BAD INPUT === #
+
+    def test_bad_input_is_refused_with_a_message_and_creates_nothing(self):
+        Link = self.env["account.payment.link"]
+        count = Link.search_count([])
+        draft = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0])
+        cancelled = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
+        cancelled.button_draft()
+        cancelled.button_cancel()
+        paid = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
+        self.pay(paid, paid.amount_total)
+        bill = self.init_invoice("in_invoice", partner=self.customer, amounts=[10.0], post=True)
+        other_currency = self.setup_other_currency("EUR")
+        self.company.paylink_journal_id = self.company_data["default_journal_bank"]
+        cases = {
+            "zero amount": {"custom_amount": 0.0},
+            "negative amount": {"custom_amount": -5.0},
+            "currency the journal refuses": {"currency_id": other_currency.id},
+            "expiry in the past": {"expiry_date": fields.Date.today() - timedelta(days=1)},
+            "draft invoice": {"link_type": "invoice", "move_id": draft.id},
+            "cancelled invoice": {"link_type": "invoice", "move_id": cancelled.id},
+            "paid invoice": {"link_type": "invoice", "move_id": paid.id},
+            "vendor bill": {"link_type": "invoice", "move_id": bill.id},
+        }
+        for label, values in cases.items():
+            with self.subTest(label), self.assertRaises(UserError) as caught:
+                with self.cr.savepoint():
+                    self.make_link(**values)
+            self.assertTrue(str(caught.exception.args[0]).strip(), label)
+        self.assertEqual(Link.search_count([]), count)
+
+    def test_links_refused_while_stripe_is_not_configured(self):
+        self.company.paylink_stripe_secret_key = False
+        with self.assertRaisesRegex(UserError, "Stripe is not configured"):
+            self.make_link()
+        info = self.env["account.payment.link"].with_company(self.company).get_hub_info()
+        self.assertFalse(info["stripe_configured"])
+
+    def test_tip_percentages_are_validated(self):
+        self.company.paylink_tip_percentages = "18, 20,25"
+        self.assertEqual(self.company._paylink_get_tip_percentages(), [18.0, 20.0, 25.0])
+        for bad in ("abc", "18,,-5", "150"):
+            with self.subTest(bad=bad), self.assertRaises(ValidationError), self.cr.savepoint():
+                self.company.paylink_tip_percentages = bad
+
+    # === HUB === #
+
+    def test_paid_via_link_this_month_total(self):
+        eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
+        now = fields.Datetime.now()
+        this_month = now.replace(day=1, hour=12)
+        last_month = this_month - timedelta(days=3)
+        values = [
+            (100.0, self.company.currency_id, this_month, "paid"),
+            (40.0, self.company.currency_id, now, "paid"),
+            (60.0, eur, now, "paid"),  # 60 EUR = 30 in company currency at 2.0
+            (500.0, self.company.currency_id, last_month, "paid"),
+            (700.0, self.company.currency_id, now, "revoked"),
+        ]
+        for amount, currency, paid_date, state in values:
+            link = self.make_link(currency_id=currency.id, custom_amount=amount)
+            link.sudo().write({"state": state, "paid_date": paid_date, "amount_paid": amount})
+        info = self.env["account.payment.link"].with_company(self.company).get_hub_info()
+        self.assertAlmostEqual(info["paid_this_month"], 170.0)
+        self.assertTrue(re.search(r"170\.00", info["paid_this_month_display"]))

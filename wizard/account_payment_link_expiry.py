@@ -1,0 +1,37 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class AccountPaymentLinkExpiry(models.TransientModel):
+    _name = "account.payment.link.expiry"
+    _description = "Change the expiry of payment links"
+
+    link_ids = fields.Many2many("account.payment.link", string="Links", required=True)
+    expiry_date = fields.Date(string="Expires On", help="Leave empty for a link that never expires.")
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if self.env.context.get("active_model") == "account.payment.link":
+            links = self.env["account.payment.link"].browse(self.env.context.get("active_ids", []))
+            values["link_ids"] = [(6, 0, links.ids)]
+            if len(links) == 1:
+                values["expiry_date"] = links.expiry_date
+        return values
+
+    def action_apply(self):
+        self.ensure_one()
+        if self.expiry_date and self.expiry_date < fields.Date.context_today(self):
+            raise UserError(_("The new expiry date is in the past."))
+        if self.link_ids.filtered(lambda link: link.state != "active"):
+            raise UserError(_("Only active links can get a new expiry date."))
+        self.link_ids.write({"expiry_date": self.expiry_date})
+        for link in self.link_ids:
+            link.message_post(
+                body=_(
+                    "Expiry changed to %(date)s by %(user)s.",
+                    date=self.expiry_date or _("never"),
+                    user=self.env.user.name,
+                )
+            )
+        return {"type": "ir.actions.act_window_close"}
