@@ -82,3 +82,21 @@ class TestAccess(PaylinkTestCommon):
         self.assertFalse(company.paylink_stripe_webhook_secret)
         self.assertFalse(company.paylink_stripe_publishable_key)
         self.assertFalse(company.paylink_twilio_auth_token)
+
+    def test_portal_and_public_users_have_no_access_to_links(self):
+        portal_user = self.make_portal_user(self.customer, "paylink_portal_access")
+        public_user = self.env.ref("base.public_user")
+        for user in (portal_user, public_user):
+            with self.subTest(user=user.sudo().login):
+                self.assertFalse(self.env["account.payment.link"].with_user(user).has_access("read"))
+
+    def test_check_stripe_connection_button(self):
+        settings = self.env["res.config.settings"].with_company(self.company).create({})
+        self.assertEqual(settings.action_paylink_check_stripe()["params"]["type"], "success")
+        self.assertTrue(settings.paylink_stripe_webhook_url.endswith("/paylink/stripe/webhook"))
+        # localstripe, like Stripe, answers 401 to a key that is not a secret key.
+        self.company.paylink_stripe_secret_key = "pk_not_a_secret"
+        settings = self.env["res.config.settings"].with_company(self.company).create({})
+        result = settings.action_paylink_check_stripe()["params"]
+        self.assertEqual(result["type"], "danger")
+        self.assertIn("refused", result["message"])
