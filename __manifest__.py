@@ -17,6 +17,7 @@
         "security/ir.model.access.csv",
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
+        "data/mail_template_data.xml",
         "views/account_payment_link_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
@@ -29,6 +30,9 @@
         "demo/account_payment_link_demo.xml",
     ],
     "assets": {
+        "web.assets_frontend": [
+            "account_payment_link/static/src/pay_page/**/*",
+        ],
         "web.assets_backend": [
             "account_payment_link/static/src/hub/**/*",
         ],

@@ -16,3 +16,11 @@ TWILIO_TIMEOUT = 15
 PARAM_STRIPE_API_BASE = "account_payment_link.stripe_api_base"
 PARAM_STRIPE_JS_URL = "account_payment_link.stripe_js_url"
 PARAM_TWILIO_API_BASE = "account_payment_link.twilio_api_base"
+
+# Webhook: the events we act on, and how old a signed event may be (Stripe's default tolerance).
+STRIPE_HANDLED_EVENTS = (
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "charge.succeeded",
+)
+STRIPE_WEBHOOK_TOLERANCE = 300

@@ -8,6 +8,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import consteq
 
+from ..tools import stripe_api
+
 _logger = logging.getLogger(__name__)
 
 # 32 random bytes: 256 bits, twice the 128 bits the token needs, URL-safe base64 (43 characters).
@@ -97,6 +99,13 @@ class AccountPaymentLink(models.Model):
     payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
     amount_paid = fields.Monetary(readonly=True, copy=False, currency_field="currency_id")
     replaced_by_id = fields.Many2one("account.payment.link", readonly=True, copy=False)
+    transaction_ids = fields.One2many("account.payment.link.transaction", "link_id", readonly=True)
+    needs_review = fields.Boolean(
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Stripe reported a payment that does not match this link; see the chatter.",
+    )
 
     _sql_constraints = [
         ("access_token_unique", "UNIQUE(access_token)", "A payment link token must be unique."),
@@ -392,7 +401,159 @@ class AccountPaymentLink(models.Model):
             "invoices": invoices,
             "unavailable_reason": self._get_unavailable_reason(),
             "page_title": self.move_id.name if self.link_type == "invoice" else self.company_id.name,
+            "token": self.access_token,
+            "tips": self._paylink_tips_offered(),
+            "stripe_js_url": stripe_api.get_js_url(self.env),
         }
+
+    def _paylink_tips_offered(self):
+        """Return the tip percentages the page offers: none unless enabled and something is due."""
+        self.ensure_one()
+        if (
+            not self.company_id.paylink_tips_enabled
+            or self.link_type == "custom"
+            or self._get_unavailable_reason()
+        ):
+            return []
+        return self.company_id._paylink_get_tip_percentages()
+
+    def _paylink_compute_tip(self, percent):
+        """Return the tip for ``percent``, computed here and never taken from the browser.
+
+        :raise UserError: for a percentage the company does not offer.
+        """
+        self.ensure_one()
+        if not percent:
+            return 0.0
+        if float(percent) not in self._paylink_tips_offered():
+            raise UserError(_("This tip is not offered."))
+        return self.currency_id.round(self.amount * float(percent) / 100.0)
+
+    def _paylink_flag(self, message):
+        """Flag the link for an accountant's review and say why in its chatter."""
+        self.ensure_one()
+        self.needs_review = True
+        self.message_post(body=message)
+        for move in self._get_open_invoices() | self.move_id:
+            move.message_post(body=message)
+
+    def _paylink_get_journal(self):
+        self.ensure_one()
+        journal = self.company_id.paylink_journal_id or self.env["account.journal"].search(
+            [("company_id", "=", self.company_id.id), ("type", "=", "bank")], limit=1
+        )
+        if not journal:
+            raise UserError(_("No bank journal to record payments by link in."))
+        return journal
+
+    def _paylink_record_payment(self, tx):
+        """Create, post and reconcile the ``account.payment`` of a succeeded transaction.
+
+        Invoice and balance links pay their open invoices, oldest first; a tip is written off to
+        the company's tip account. A custom amount becomes a customer payment left to allocate.
+        :return: the posted ``account.payment``.
+        """
+        self.ensure_one()
+        journal = self._paylink_get_journal()
+        invoices = self._get_open_invoices()
+        reference = _("Payment link %(link)s", link=self.name)
+        if not invoices:
+            payment = self.env["account.payment"].create(
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": self.partner_id.commercial_partner_id.id,
+                    "amount": tx.amount_total,
+                    "currency_id": tx.currency_id.id,
+                    "journal_id": journal.id,
+                    "memo": reference,
+                }
+            )
+            payment.action_post()
+            return payment
+        values = {
+            "amount": tx.amount_total,
+            "currency_id": tx.currency_id.id,
+            "journal_id": journal.id,
+            "group_payment": True,
+            "communication": reference,
+            "payment_difference_handling": "open",
+        }
+        tip_account = self.company_id.paylink_tip_account_id
+        if tx.tip_amount and tip_account:
+            values.update(
+                payment_difference_handling="reconcile",
+                writeoff_account_id=tip_account.id,
+                writeoff_label=_("Tip"),
+            )
+        wizard = (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoices.ids)
+            .create(values)
+        )
+        return wizard._create_payments()
+
+    def _paylink_mark_paid(self, tx, payment):
+        """Close the link after its payment, note it, and queue the notifications."""
+        self.ensure_one()
+        values = {
+            "paid_date": fields.Datetime.now(),
+            "payment_id": payment.id,
+            "amount_paid": tx.amount_total,
+        }
+        # A balance link stays usable for the customer's next invoices.
+        if self.link_type != "balance":
+            values["state"] = "paid"
+        self.write(values)
+        message = _(
+            "Paid %(amount)s by card through payment link %(link)s (Stripe %(intent)s).",
+            amount=tx.currency_id.format(tx.amount_total),
+            link=self.name,
+            intent=tx.stripe_intent_id,
+        )
+        self.message_post(body=message)
+        for move in payment.reconciled_invoice_ids:
+            move.message_post(body=message)
+        self._paylink_send_notifications(tx, payment)
+
+    def _paylink_send_notifications(self, tx, payment):
+        """Queue the administrators' notice and the customer's receipt (sent by the mail queue)."""
+        self.ensure_one()
+        company = self.company_id
+        if company.paylink_notify_admins:
+            admins = self.env.ref("base.group_system").users.filtered(
+                lambda user: company in user.company_ids and not user.share
+            )
+            self.message_notify(
+                partner_ids=admins.partner_id.ids,
+                subject=_("Payment received through %(link)s", link=self.name),
+                body=_(
+                    "%(partner)s paid %(amount)s by card.",
+                    partner=self.partner_id.display_name,
+                    amount=tx.currency_id.format(tx.amount_total),
+                ),
+            )
+        if company.paylink_send_receipt and self.partner_id.email:
+            invoices = payment.reconciled_invoice_ids
+            attachments = self.env["ir.attachment"]
+            if invoices:
+                pdf, _type = self.env["ir.actions.report"]._render_qweb_pdf(
+                    "account.account_invoices", invoices.ids
+                )
+                attachments = self.env["ir.attachment"].create(
+                    {
+                        "name": _("Invoices %(names)s.pdf", names=", ".join(invoices.mapped("name"))),
+                        "raw": pdf,
+                        "res_model": tx._name,
+                        "res_id": tx.id,
+                        "mimetype": "application/pdf",
+                    }
+                )
+            template = self.env.ref("account_payment_link.mail_template_paylink_receipt")
+            # Queued, not sent now: the mail queue sends it once this transaction has committed.
+            template.send_mail(
+                tx.id, force_send=False, email_values={"attachment_ids": [(6, 0, attachments.ids)]}
+            )
 
     def _paylink_mark_opened(self):
         """Record the first time the customer opened the link."""

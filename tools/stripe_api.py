@@ -1,12 +1,34 @@
-"""The one place that builds Stripe clients.
+"""The one place that talks to Stripe.
 
 Every Stripe call of the addon goes through a client made here, so the key, the pinned API version,
 the timeout and the base URL are set once, per company, and never through the SDK's globals.
+Failures come out as :class:`PaylinkStripeError`, whose message a customer may read.
 """
+
+import json
+import logging
 
 import stripe
 
+from odoo import _
+
 from .. import const
+
+_logger = logging.getLogger(__name__)
+
+
+class PaylinkStripeError(Exception):
+    """A Stripe failure with a message fit for the customer's eyes.
+
+    :param message: what the customer reads.
+    :param transient: ``True`` when trying again later may work (network, 5xx, rate limit).
+    """
+
+    def __init__(self, message, transient=False, code=None):
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+        self.code = code
 
 
 def get_api_base(env):
@@ -44,3 +66,57 @@ def get_client(company):
         # Retries are ours to decide (idempotency keys make them safe); the SDK must not add any.
         max_network_retries=0,
     )
+
+
+def call(company, operation, *args, **kwargs):
+    """Run ``operation(client, *args, **kwargs)`` and turn Stripe's failures into readable errors.
+
+    :param company: the company whose account is used.
+    :param operation: a callable taking the client first, e.g.
+        ``lambda client: client.v1.payment_intents.retrieve(intent_id)``.
+    :raise PaylinkStripeError: for any failure, with a message for the customer.
+    """
+    try:
+        return operation(get_client(company), *args, **kwargs)
+    except stripe.CardError as error:
+        raise PaylinkStripeError(
+            error.user_message or _("Your card was declined."), code=error.code
+        ) from error
+    except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+        _logger.warning("Stripe unreachable for company %s: %s", company.id, error)
+        raise PaylinkStripeError(
+            _(
+                "The payment service cannot be reached right now. "
+                "Nothing was charged; please try again in a moment."
+            ),
+            transient=True,
+        ) from error
+    except stripe.StripeError as error:
+        status = getattr(error, "http_status", None) or 0
+        _logger.warning("Stripe error for company %s (HTTP %s): %s", company.id, status, error)
+        if status >= 500:
+            raise PaylinkStripeError(
+                _("The payment service had a problem. Nothing was charged; please try again in a moment."),
+                transient=True,
+            ) from error
+        raise PaylinkStripeError(
+            error.user_message or _("The payment could not be processed. Nothing was charged."),
+            code=getattr(error, "code", None),
+        ) from error
+
+
+def construct_event(payload, signature_header, secret):
+    """Verify a webhook's signature and return the event, as the SDK does.
+
+    :param bytes payload: the raw request body.
+    :param str signature_header: the ``Stripe-Signature`` header.
+    :param str secret: a webhook signing secret.
+    :raise stripe.SignatureVerificationError: when the signature, or its timestamp, is not valid.
+    :raise ValueError: when the payload is not JSON.
+    :return: the event as a dict.
+    """
+    stripe.Webhook.construct_event(
+        payload, signature_header, secret, tolerance=const.STRIPE_WEBHOOK_TOLERANCE
+    )
+    # The signature covers these exact bytes: hand them on as plain data.
+    return json.loads(payload)

@@ -1,0 +1,330 @@
+"""Stripe payments against localstripe, and the webhook (RELIABILITY 1-13)."""
+
+import hashlib
+import hmac
+import json
+import time
+from unittest.mock import patch
+
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from ..tools import stripe_api
+from .common import PaylinkTestCommon, localstripe_register_webhook
+
+WEBHOOK = "/paylink/stripe/webhook"
+
+
+def sign(payload, secret, timestamp=None):
+    timestamp = int(timestamp or time.time())
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+@tagged("post_install", "-at_install")
+class TestStripePayment(PaylinkTestCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tip_account = cls.company_data["default_account_revenue"].copy({"name": "Tips", "code": "TIPS01"})
+        cls.company.write(
+            {
+                "paylink_journal_id": cls.company_data["default_journal_bank"].id,
+                "paylink_tip_account_id": cls.tip_account.id,
+                "paylink_tips_enabled": True,
+                "paylink_tip_percentages": "18,20,25",
+                "paylink_send_receipt": True,
+            }
+        )
+        cls.secret = cls.company.sudo().paylink_stripe_webhook_secret
+
+    # === HELPERS === #
+
+    def card(self, number="4242424242424242"):
+        """A card reference as the page's Stripe.js would produce (a card from a token)."""
+        token = stripe_api.get_client(self.company).v1.tokens.create(
+            params={"card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
+        )
+        return token.card.id
+
+    def pay_link(self, link, number="4242424242424242", tip_percent=0):
+        return self.make_jsonrpc_request(
+            f"/pay/{self.token_of(link)}/pay",
+            {"card_reference": self.card(number), "tip_percent": tip_percent},
+        )
+
+    def post_event(self, event, secret=None, header=None):
+        payload = json.dumps(event).encode()
+        headers = {"Content-Type": "application/json"}
+        if header is not False:
+            headers["Stripe-Signature"] = header or sign(payload, secret or self.secret)
+        return self.url_open(WEBHOOK, data=payload, headers=headers)
+
+    def intent_event(self, tx, event_type="payment_intent.succeeded", event_id=None, **overrides):
+        obj = {
+            "id": tx.stripe_intent_id,
+            "object": "payment_intent",
+            "amount": tx.amount_minor,
+            "amount_received": tx.amount_minor,
+            "currency": tx.currency_id.name.lower(),
+            "status": "succeeded" if event_type.endswith("succeeded") else "requires_payment_method",
+            "metadata": {"paylink_id": str(tx.link_id.id)},
+        }
+        obj.update(overrides)
+        return {
+            "id": event_id or f"evt_{tx.id}_{event_type}",
+            "object": "event",
+            "type": event_type,
+            "data": {"object": obj},
+        }
+
+    def pending_tx(self, link=None, amount_minor=11500):
+        """A transaction whose intent Stripe has not confirmed yet, for webhook tests."""
+        link = link or self.make_link(link_type="invoice", move_id=self.invoice.id)
+        return (
+            self.env["account.payment.link.transaction"]
+            .sudo()
+            .create(
+                {
+                    "link_id": link.id,
+                    "currency_id": link.currency_id.id,
+                    "amount": link.amount,
+                    "amount_minor": amount_minor,
+                    "idempotency_key": f"test-{link.id}-{amount_minor}",
+                    "stripe_intent_id": f"pi_test_{link.id}",
+                }
+            )
+        )
+
+    # === END TO END (server side, real localstripe) === #
+
+    def test_invoice_paid_with_tip_and_receipt(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        result = self.pay_link(link, tip_percent=18)
+        self.assertFalse(result.get("error"), result)
+        self.assertEqual(result["status"], "succeeded")
+        tx = link.sudo().transaction_ids
+        self.assertEqual(tx.state, "done")
+        self.assertAlmostEqual(tx.tip_amount, 20.70)  # 18 % of 115.00, computed by the server
+        self.assertEqual(tx.amount_minor, 13570)
+        self.assertEqual(
+            self.invoice.payment_state, "paid" if self.invoice.payment_state == "paid" else "in_payment"
+        )
+        self.assertEqual(link.state, "paid")
+        self.assertEqual(link.payment_id, tx.payment_id)
+        self.assertAlmostEqual(link.amount_paid, 135.70)
+        tip_lines = tx.payment_id.move_id.line_ids.filtered(lambda line: line.account_id == self.tip_account)
+        self.assertAlmostEqual(sum(tip_lines.mapped("credit")), 20.70)
+        receipt = self.env["mail.mail"].search([("model", "=", tx._name), ("res_id", "=", tx.id)])
+        self.assertEqual(len(receipt), 1)
+        self.assertIn(self.customer, receipt.recipient_ids)
+        self.assertEqual(len(receipt.attachment_ids), 1)
+        # The return page asks Stripe again and finds the work done.
+        page = self.url_open(result["return_url"])
+        self.assertIn("Thank you, your payment was received", page.text)
+        self.assertEqual(len(self.env["account.payment"].search([("memo", "like", link.name)])), 1)
+
+    def test_tip_percent_not_offered_is_refused(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        result = self.pay_link(link, tip_percent=99)
+        self.assertIn("not offered", result["error"])
+        self.assertFalse(link.sudo().transaction_ids)
+        self.assertEqual(self.invoice.payment_state, "not_paid")
+
+    def test_declined_card_leaves_the_invoice_unpaid(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        result = self.pay_link(link, number="4000000000000341")
+        self.assertIn("declined", result["error"].lower())
+        self.assertEqual(self.invoice.payment_state, "not_paid")
+        self.assertEqual(link.state, "active")
+        self.assertFalse(self.env["account.payment"].search([("memo", "like", link.name)]))
+
+    def test_balance_link_pays_two_invoices_oldest_first(self):
+        older = self.init_invoice(
+            "out_invoice", partner=self.customer, amounts=[50.0], invoice_date="2010-01-01", post=True
+        )
+        link = self.make_link(link_type="balance", partner_id=self.customer.id)
+        self.assertAlmostEqual(link.amount, 165.0)
+        result = self.pay_link(link)
+        self.assertFalse(result.get("error"), result)
+        self.assertIn(older.payment_state, ("paid", "in_payment"))
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(link.state, "active", "a balance link stays usable")
+        link.invalidate_recordset(["amount"])
+        self.assertAlmostEqual(link.amount, 0.0)
+
+    def test_partial_payment_then_the_rest(self):
+        """RELIABILITY 17: after a partial payment elsewhere, the link charges the residual."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        self.pay(self.invoice, 15.0)
+        result = self.pay_link(link)
+        self.assertFalse(result.get("error"), result)
+        self.assertEqual(link.sudo().transaction_ids.amount_minor, 10000)
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+        # Paid: a second attempt is refused and charges nothing.
+        second = self.pay_link(link)
+        self.assertTrue(second.get("error"))
+        self.assertEqual(len(link.sudo().transaction_ids), 1)
+
+    def test_minor_units_round_trip(self):
+        """RELIABILITY 9: zero-decimal and three-decimal currencies."""
+        from odoo.addons.payment import utils as payment_utils  # noqa: PLC0415
+
+        for code, amount, minor in (("JPY", 1234.0, 1234), ("KWD", 12.345, 12345), ("USD", 115.0, 11500)):
+            with self.subTest(code):
+                currency = (
+                    self.env["res.currency"].with_context(active_test=False).search([("name", "=", code)])
+                )
+                self.assertEqual(payment_utils.to_minor_currency_units(amount, currency), minor)
+                self.assertEqual(payment_utils.to_major_currency_units(minor, currency), amount)
+
+    def test_stripe_unreachable(self):
+        """RELIABILITY 12: a clean message, nothing paid, and a retry creates no duplicate attempt."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        card = self.card()
+        self.env["ir.config_parameter"].sudo().set_param(
+            "account_payment_link.stripe_api_base", "http://127.0.0.1:9"
+        )
+        with mute_logger("odoo.addons.account_payment_link.tools.stripe_api"):
+            for _attempt in range(2):
+                result = self.make_jsonrpc_request(
+                    f"/pay/{self.token_of(link)}/pay", {"card_reference": card}
+                )
+                self.assertIn("cannot be reached", result["error"])
+        self.assertEqual(len(link.sudo().transaction_ids), 1)
+        self.assertFalse(link.sudo().transaction_ids.stripe_intent_id)
+        self.assertEqual(link.state, "active")
+        self.assertEqual(self.invoice.payment_state, "not_paid")
+
+    # === WEBHOOK === #
+
+    def test_forged_signatures_are_refused(self):
+        """RELIABILITY 1 and 3."""
+        tx = self.pending_tx()
+        event = self.intent_event(tx)
+        payload = json.dumps(event).encode()
+        good = sign(payload, self.secret)
+        cases = {
+            "wrong v1": good[: good.index("v1=") + 3] + "0" * 64,
+            "wrong secret": sign(payload, "whsec_not_ours"),
+            "too old": sign(payload, self.secret, timestamp=time.time() - 3600),
+        }
+        with patch.object(type(tx), "_paylink_refresh", autospec=True) as refresh:
+            for label, header in cases.items():
+                with self.subTest(label):
+                    self.assertEqual(self.post_event(event, header=header).status_code, 400)
+            with self.subTest("missing header"):
+                self.assertEqual(self.post_event(event, header=False).status_code, 400)
+            refresh.assert_not_called()
+        self.assertEqual(tx.state, "pending")
+        self.assertFalse(self.env["account.payment.link.event"].search_count([]))
+        # One bad and one good v1 in the same header: accepted.
+        timestamp = good.split(",")[0]
+        mixed = f"{timestamp},v1={'0' * 64},{good.split(',')[1]}"
+        self.assertEqual(self.post_event(event, header=mixed).status_code, 200)
+        self.assertEqual(tx.state, "done")
+
+    def test_no_webhook_secret_refuses_everything(self):
+        """RELIABILITY 2: unlike payment_stripe, no secret means no event is accepted."""
+        tx = self.pending_tx()
+        self.env["res.company"].sudo().search([]).write({"paylink_stripe_webhook_secret": False})
+        self.assertEqual(self.post_event(self.intent_event(tx), secret="").status_code, 400)
+        self.assertEqual(tx.state, "pending")
+
+    def test_event_processed_once(self):
+        """RELIABILITY 4 and 5: a redelivered event and a second event for the same payment."""
+        tx = self.pending_tx()
+        event = self.intent_event(tx, event_id="evt_once")
+        self.assertEqual(self.post_event(event).status_code, 200)
+        self.assertEqual(self.post_event(event).status_code, 200)
+        self.assertEqual(
+            self.env["account.payment.link.event"].search_count([("stripe_event_id", "=", "evt_once")]), 1
+        )
+        charge_event = {
+            "id": "evt_charge",
+            "type": "charge.succeeded",
+            "data": {"object": {"id": "ch_1", "object": "charge", "payment_intent": tx.stripe_intent_id}},
+        }
+        intent = self.intent_event(tx)["data"]["object"]
+        with patch("odoo.addons.account_payment_link.tools.stripe_api.call", return_value=intent):
+            self.assertEqual(self.post_event(charge_event).status_code, 200)
+        self.assertEqual(tx.state, "done")
+        payments = self.env["account.payment"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(payments), 1)
+        self.assertEqual(
+            len(payments.move_id.line_ids.matched_debit_ids | payments.move_id.line_ids.matched_credit_ids), 1
+        )
+
+    def test_failed_after_succeeded_does_not_downgrade(self):
+        """RELIABILITY 6."""
+        tx = self.pending_tx()
+        self.post_event(self.intent_event(tx))
+        self.post_event(self.intent_event(tx, "payment_intent.payment_failed"))
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(tx.link_id.state, "paid")
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+
+    def test_amount_or_currency_mismatch_is_flagged_not_recorded(self):
+        """RELIABILITY 7 and 8."""
+        for label, overrides in (
+            ("amount", {"amount": 100, "amount_received": 100}),
+            ("currency", {"currency": "eur"}),
+        ):
+            with self.subTest(label):
+                invoice = self.init_invoice("out_invoice", partner=self.customer, amounts=[100.0], post=True)
+                link = self.make_link(link_type="invoice", move_id=invoice.id)
+                tx = self.pending_tx(link, amount_minor=10000)
+                self.assertEqual(self.post_event(self.intent_event(tx, **overrides)).status_code, 200)
+                self.assertEqual(tx.state, "mismatch")
+                self.assertTrue(link.needs_review)
+                self.assertEqual(invoice.payment_state, "not_paid")
+                self.assertFalse(tx.payment_id)
+                self.assertTrue(any("was expected" in message.body for message in link.message_ids))
+
+    def test_unknown_intent_is_acknowledged(self):
+        """RELIABILITY 13: a business error is logged and answered 200."""
+        event = {
+            "id": "evt_unknown",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": "pi_nobody", "object": "payment_intent", "status": "succeeded"}},
+        }
+        self.assertEqual(self.post_event(event).status_code, 200)
+
+    def test_webhook_and_return_page_race(self):
+        """RELIABILITY 10: both paths run the one fulfilment function; one payment in the end."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        tx = self.pending_tx(link)
+        intent = self.intent_event(tx)["data"]["object"]
+        with patch("odoo.addons.account_payment_link.tools.stripe_api.call", return_value=intent):
+            page = self.url_open(f"/pay/{self.token_of(link)}/return?tx={tx.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertEqual(self.post_event(self.intent_event(tx)).status_code, 200)
+        self.assertEqual(tx.state, "done")
+        payments = self.env["account.payment"].search([("memo", "like", link.name)])
+        self.assertEqual(len(payments), 1)
+        self.assertEqual(payments, link.payment_id)
+
+    def test_localstripe_delivers_a_signed_webhook(self):
+        """The emulator signs and posts payment_intent.succeeded to our endpoint; it is recorded once."""
+        # Events of earlier tests go out one second after they happened: let them pass first, as
+        # a request arriving while the test thread works would share its cursor.
+        time.sleep(1.5)
+        name = "odoo-test"
+        localstripe_register_webhook(f"{self.base_url()}{WEBHOOK}", self.secret, name=name)
+        self.addCleanup(localstripe_register_webhook, "http://127.0.0.1:9/", "whsec_off", name=name)
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        result = self.pay_link(link)
+        self.assertEqual(result.get("status"), "succeeded", result)
+        deadline = time.time() + 15
+        received = 0
+        while not received and time.time() < deadline:
+            time.sleep(0.3)
+            # A cursor from the registry takes the test lock the HTTP threads also take.
+            with self.registry.cursor() as cr:
+                cr.execute(
+                    "SELECT count(*) FROM account_payment_link_event WHERE event_type = %s",
+                    ["payment_intent.succeeded"],
+                )
+                received = cr.fetchone()[0]
+        self.assertEqual(received, 1)
+        self.assertEqual(len(self.env["account.payment"].search([("memo", "like", link.name)])), 1)
