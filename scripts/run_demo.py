@@ -24,7 +24,7 @@ CONFIGURE = """
 from odoo.addons.account_payment_link import const
 ICP = env["ir.config_parameter"].sudo()
 ICP.set_param(const.PARAM_STRIPE_API_BASE, {stripe!r})
-ICP.set_param(const.PARAM_STRIPE_JS_URL, {stripe!r} + "/js.stripe.com/v3/")
+ICP.set_param(const.PARAM_STRIPE_JS_URL, {stripe!r} + "/js.stripe.com/v3/isolated/")
 ICP.set_param(const.PARAM_TWILIO_API_BASE, {twilio!r})
 ICP.set_param("web.base.url", "http://localhost:{port}")
 for company in env["res.company"].search([]):

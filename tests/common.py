@@ -112,7 +112,7 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
 
         ICP = cls.env["ir.config_parameter"].sudo()
         ICP.set_param(const.PARAM_STRIPE_API_BASE, cls.stripe_url)
-        ICP.set_param(const.PARAM_STRIPE_JS_URL, cls.stripe_url + "/js.stripe.com/v3/")
+        ICP.set_param(const.PARAM_STRIPE_JS_URL, cls.stripe_url + "/js.stripe.com/v3/isolated/")
         ICP.set_param(const.PARAM_TWILIO_API_BASE, cls.twilio.url)
 
         cls.twilio_sid = "AC" + secrets.token_hex(16)

@@ -23,7 +23,7 @@ class TestHarness(PaylinkTestCommon, HttpCase):
         self.assertEqual(fetched.amount, 11500)
         self.assertEqual(fetched.metadata["paylink_test"], "harness")
         self.assertEqual(fetched.status, "requires_payment_method")
-        self.assertEqual(stripe_api.get_js_url(self.env), self.stripe_url + "/js.stripe.com/v3/")
+        self.assertEqual(stripe_api.get_js_url(self.env), self.stripe_url + "/js.stripe.com/v3/isolated/")
 
     def test_stripe_client_requires_a_key(self):
         self.company.paylink_stripe_secret_key = False
