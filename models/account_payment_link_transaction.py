@@ -41,6 +41,7 @@ class AccountPaymentLinkTransaction(models.Model):
         index=True,
     )
     save_card = fields.Boolean()
+    stripe_customer_id = fields.Char(readonly=True)
     payment_id = fields.Many2one("account.payment", readonly=True)
     last_error = fields.Char()
 
@@ -119,6 +120,9 @@ class AccountPaymentLinkTransaction(models.Model):
                 "company_id": str(self.company_id.id),
             },
         }
+        if self.save_card:
+            # The card is kept by Stripe on the customer's Stripe Customer, never by Odoo.
+            params["customer"] = self.partner_id._paylink_get_stripe_customer(self.company_id)
         if card_reference.startswith("tok_"):
             params["payment_method_data"] = {"type": "card", "card": {"token": card_reference}}
         else:
@@ -191,9 +195,36 @@ class AccountPaymentLinkTransaction(models.Model):
             )
             return self.env["account.payment"]
         payment = link._paylink_record_payment(self)
+        self._paylink_save_card(intent)
         self.write({"state": "done", "payment_id": payment.id})
         link._paylink_mark_paid(self, payment)
         return payment
+
+    def _paylink_save_card(self, intent):
+        """Keep the card on the Stripe Customer when the customer asked for it.
+
+        Cards entered through Stripe.js come as PaymentMethods, which are attached here. (The local
+        emulator's Stripe.js only makes card tokens, which cannot be attached afterwards.)
+        """
+        self.ensure_one()
+        payment_method = intent.get("payment_method")
+        customer = intent.get("customer")
+        if not (self.save_card and customer):
+            return
+        self.stripe_customer_id = customer
+        if isinstance(payment_method, str) and payment_method.startswith("pm_"):
+            try:
+                stripe_api.call(
+                    self.company_id,
+                    lambda client: client.v1.payment_methods.attach(
+                        payment_method, params={"customer": customer}
+                    ),
+                )
+            except stripe_api.PaylinkStripeError as error:
+                # The payment itself succeeded; a card not saved is noted, not fatal.
+                self.link_id.message_post(
+                    body=_("The card could not be saved: %(error)s", error=error.message)
+                )
 
     @api.model
     def _paylink_handle_event(self, event):

@@ -124,6 +124,31 @@ class TestStripePayment(PaylinkTestCommon, HttpCase):
         self.assertIn("Thank you, your payment was received", page.text)
         self.assertEqual(len(self.env["account.payment"].search([("memo", "like", link.name)])), 1)
 
+    def test_save_card_creates_the_stripe_customer_once(self):
+        self.company.paylink_allow_save_card = True
+        second = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
+        txs = self.env["account.payment.link.transaction"]
+        for invoice in (self.invoice, second):
+            link = self.make_link(link_type="invoice", move_id=invoice.id)
+            result = self.make_jsonrpc_request(
+                f"/pay/{self.token_of(link)}/pay", {"card_reference": self.card(), "save_card": True}
+            )
+            self.assertEqual(result.get("status"), "succeeded", result)
+            txs |= link.sudo().transaction_ids
+        customer_id = self.customer.with_company(self.company).sudo().paylink_stripe_customer_id
+        self.assertTrue(customer_id.startswith("cus_"))
+        self.assertEqual(set(txs.mapped("stripe_customer_id")), {customer_id})
+        intent = stripe_api.get_client(self.company).v1.payment_intents.retrieve(txs[0].stripe_intent_id)
+        self.assertEqual(intent.customer, customer_id)
+
+    def test_save_card_is_ignored_when_not_allowed(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        result = self.make_jsonrpc_request(
+            f"/pay/{self.token_of(link)}/pay", {"card_reference": self.card(), "save_card": True}
+        )
+        self.assertEqual(result.get("status"), "succeeded", result)
+        self.assertFalse(self.customer.with_company(self.company).sudo().paylink_stripe_customer_id)
+
     def test_tip_percent_not_offered_is_refused(self):
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
         result = self.pay_link(link, tip_percent=99)
