@@ -6,6 +6,9 @@ import json
 import time
 from unittest.mock import patch
 
+import psycopg2
+import stripe
+
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -123,6 +126,35 @@ class TestStripePayment(PaylinkTestCommon, HttpCase):
         page = self.url_open(result["return_url"])
         self.assertIn("Thank you, your payment was received", page.text)
         self.assertEqual(len(self.env["account.payment"].search([("memo", "like", link.name)])), 1)
+
+    def test_a_replayed_request_reuses_the_idempotency_key(self):
+        """RELIABILITY 11 (Stripe side): a request Odoo replays after a serialization failure sends
+        the same Idempotency-Key, so Stripe answers with the PaymentIntent it already made.
+
+        (localstripe ignores idempotency keys, so the suite checks what we send.)
+        """
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        card = self.card()
+        keys = []
+        real_request = stripe.RequestsClient.request
+
+        def spy(client, method, url, headers, post_data=None):
+            if method == "post" and url.endswith("/v1/payment_intents"):
+                keys.append(headers.get("Idempotency-Key"))
+            return real_request(client, method, url, headers, post_data)
+
+        Transaction = self.env["account.payment.link.transaction"].sudo()
+        with patch.object(stripe.RequestsClient, "request", autospec=True, side_effect=spy):
+            # The first run is rolled back, as Odoo does before it replays a request.
+            with self.assertRaises(psycopg2.errors.SerializationFailure), self.cr.savepoint():
+                Transaction._paylink_start(link.sudo(), card)
+                raise psycopg2.errors.SerializationFailure()
+            self.assertFalse(link.sudo().transaction_ids)
+            _tx, intent = Transaction._paylink_start(link.sudo(), card)
+        self.assertEqual(len(keys), 2)
+        self.assertEqual(keys[0], keys[1])
+        self.assertEqual(intent["status"], "succeeded")
+        self.assertEqual(len(link.sudo().transaction_ids), 1)
 
     def test_save_card_creates_the_stripe_customer_once(self):
         self.company.paylink_allow_save_card = True
