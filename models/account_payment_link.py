@@ -620,6 +620,10 @@ class AccountPaymentLink(models.Model):
     def _paylink_create_demo_data(self):
         """Demo customers, invoices and links in every state, for the main company."""
         company = self.env.ref("base.main_company")
+        tip_account = self.env["account.account"].search(
+            [("company_ids", "in", company.ids), ("account_type", "=", "income_other")], limit=1
+        )
+        company.write({"paylink_tips_enabled": True, "paylink_tip_account_id": tip_account.id})
         if not company.sudo().paylink_stripe_secret_key:
             # Keys that only work against the local emulator that `make run` starts.
             company.sudo().write(

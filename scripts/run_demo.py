@@ -12,6 +12,8 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 
 import devenv
 
@@ -31,7 +33,7 @@ for company in env["res.company"].search([]):
     company.write({{
         "paylink_stripe_publishable_key": company.paylink_stripe_publishable_key or "pk_test_demo",
         "paylink_stripe_secret_key": company.paylink_stripe_secret_key or "sk_test_demo",
-        "paylink_stripe_webhook_secret": company.paylink_stripe_webhook_secret or "whsec_demo",
+        "paylink_stripe_webhook_secret": "whsec_demo",
         "paylink_twilio_account_sid": company.paylink_twilio_account_sid or "AC" + "0" * 32,
         "paylink_twilio_auth_token": company.paylink_twilio_auth_token or "demo-token",
         "paylink_twilio_sender": company.paylink_twilio_sender or "+15005550006",
@@ -85,6 +87,15 @@ def main():
             if not devenv.wait_for_http(twilio_url + "/outbox", process=twilio):
                 devenv.fail("make run: the Twilio double did not start")
 
+            # localstripe posts its signed events to the demo's webhook, as Stripe would.
+            webhook = urllib.request.Request(  # noqa: S310 (loopback)
+                f"{stripe_url}/_config/webhooks/demo",
+                data=urllib.parse.urlencode(
+                    {"url": f"http://127.0.0.1:{HTTP_PORT}/paylink/stripe/webhook", "secret": "whsec_demo"}
+                ).encode(),
+                method="POST",
+            )
+            urllib.request.urlopen(webhook, timeout=10).close()  # noqa: S310 (loopback)
             script = CONFIGURE.format(stripe=stripe_url, twilio=twilio_url, port=HTTP_PORT)
             shell = odoo(*common, "--no-http", command=["shell"])
             subprocess.run(shell, input=script.encode(), cwd="/", check=True, stdout=subprocess.DEVNULL)
