@@ -60,6 +60,33 @@ class PaymentLinkController(http.Controller):
             {**link_sudo._prepare_pay_page_values(), "tx": tx_sudo},
         )
 
+    @http.route(
+        f"{PAY_ROUTE}/<string:token>/document/<int:move_id>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        sitemap=False,
+    )
+    def paylink_invoice_pdf(self, token, move_id, **kwargs):
+        """The PDF of an invoice the link is about (its invoice, or one of the open invoices)."""
+        link_sudo = self._get_link_or_none(token)
+        move_sudo = link_sudo and link_sudo._get_documents().filtered(lambda move: move.id == move_id)
+        if not move_sudo:
+            return self._not_found()
+        return self._pdf_response("account.account_invoices", move_sudo, move_sudo.name)
+
+    @http.route(
+        f"{PAY_ROUTE}/<string:token>/receipt", type="http", auth="public", methods=["GET"], sitemap=False
+    )
+    def paylink_receipt_pdf(self, token, **kwargs):
+        """The receipt of the payment the link produced."""
+        link_sudo = self._get_link_or_none(token)
+        if not link_sudo or not link_sudo.payment_id:
+            return self._not_found()
+        payment_sudo = link_sudo.payment_id
+        return self._pdf_response("account.action_report_payment_receipt", payment_sudo, payment_sudo.name)
+
     # === PAYMENT === #
 
     @http.route(f"{PAY_ROUTE}/<string:token>/pay", type="json", auth="public", methods=["POST"])
@@ -141,6 +168,22 @@ class PaymentLinkController(http.Controller):
             if lang and lang in dict(request.env["res.lang"].get_installed()):
                 request.update_context(lang=lang)
         return link_sudo
+
+    def _pdf_response(self, report_ref, records_sudo, name):
+        # sudo: the token gave access to these documents only; rendering needs the records' rights.
+        content, report_type = (
+            request.env["ir.actions.report"].sudo()._render_qweb_pdf(report_ref, records_sudo.ids)
+        )
+        mimetype = "application/pdf" if report_type == "pdf" else "text/html"
+        filename = f"{(name or 'document').replace('/', '_')}.{report_type}"
+        return request.make_response(
+            content,
+            headers=[
+                ("Content-Type", mimetype),
+                ("Content-Disposition", http.content_disposition(filename)),
+                ("Cache-Control", "no-store"),
+            ],
+        )
 
     def _not_found(self):
         return request.render("account_payment_link.pay_page_not_found", status=404)

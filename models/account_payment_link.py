@@ -395,6 +395,8 @@ class AccountPaymentLink(models.Model):
         return {
             "link": self,
             "company": self.company_id,
+            # The portal layout's logo, name and footer: the link's company, not the website's.
+            "res_company": self.company_id,
             "partner": self.partner_id,
             "currency": self.currency_id,
             "amount_due": self.amount,
@@ -402,9 +404,30 @@ class AccountPaymentLink(models.Model):
             "unavailable_reason": self._get_unavailable_reason(),
             "page_title": self.move_id.name if self.link_type == "invoice" else self.company_id.name,
             "token": self.access_token,
+            "recent_charges": self._get_recent_charges() if self.link_type == "balance" else [],
             "tips": self._paylink_tips_offered(),
             "stripe_js_url": stripe_api.get_js_url(self.env),
         }
+
+    def _get_documents(self):
+        """Return the invoices whose PDF the link's holder may download."""
+        self.ensure_one()
+        return self.move_id | self._get_open_invoices() | self.payment_id.reconciled_invoice_ids
+
+    def _get_recent_charges(self, limit=20):
+        """Return the customer's last invoice lines, newest first (the balance page's history)."""
+        self.ensure_one()
+        return self.env["account.move.line"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("move_id.commercial_partner_id", "=", self.partner_id.commercial_partner_id.id),
+                ("move_id.move_type", "=", "out_invoice"),
+                ("parent_state", "=", "posted"),
+                ("display_type", "=", "product"),
+            ],
+            order="date desc, id desc",
+            limit=limit,
+        )
 
     def _paylink_tips_offered(self):
         """Return the tip percentages the page offers: none unless enabled and something is due."""

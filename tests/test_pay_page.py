@@ -46,9 +46,38 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
         response = self.get_page(self.token_of(link))
         self.assertEqual(response.status_code, 200)
         self.assertIn(self.invoice.name, response.text)
+        self.assertIn(f"/logo.png?company={self.company.id}", response.text)  # the link's branding
         self.assertIn("75.00", response.text)
         self.assertIn("115.00", response.text)  # the invoice total
         self.assertTrue(link.first_opened_date)
+
+    def test_invoice_pdf_download_is_limited_to_the_link(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        other = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
+        page = self.get_page(self.token_of(link)).text
+        self.assertIn(f"/pay/{self.token_of(link)}/document/{self.invoice.id}", page)
+        response = self.url_open(f"/pay/{self.token_of(link)}/document/{self.invoice.id}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.invoice.name, response.text)  # HTML in tests, PDF with wkhtmltopdf
+        self.assertEqual(self.url_open(f"/pay/{self.token_of(link)}/document/{other.id}").status_code, 404)
+        self.assertEqual(self.url_open(f"/pay/{'B' * 43}/document/{self.invoice.id}").status_code, 404)
+
+    def test_balance_page_shows_recent_charges(self):
+        link = self.make_link(link_type="balance", partner_id=self.customer.id)
+        page = self.get_page(self.token_of(link)).text
+        self.assertIn("View recent charges", page)
+        self.assertIn(self.invoice.invoice_line_ids[0].name, page)
+
+    def test_zero_and_credit_balances(self):
+        link = self.make_link(link_type="balance", partner_id=self.customer.id)
+        self.pay(self.invoice, self.invoice.amount_total)
+        page = self.get_page(self.token_of(link)).text
+        self.assertIn("nothing left to pay", page)
+        self.assertNotIn("o_paylink_amount_due", page)
+        self.init_invoice("out_refund", partner=self.customer, amounts=[40.0], post=True)
+        page = self.get_page(self.token_of(link)).text
+        self.assertIn("credit of", page)
+        self.assertIn("40.00", page)
 
     def test_unpayable_invoice_says_why(self):
         """RELIABILITY 16: paid, cancelled or draft invoices show the reason and no amount due."""

@@ -347,6 +347,25 @@ class TestStripePayment(PaylinkTestCommon, HttpCase):
         }
         self.assertEqual(self.post_event(event).status_code, 200)
 
+    def test_transient_error_makes_stripe_retry(self):
+        """RELIABILITY 13: a database conflict answers non-2xx and leaves the event unclaimed."""
+        tx = self.pending_tx()
+        Transaction = type(self.env["account.payment.link.transaction"])
+        with (
+            patch.object(
+                Transaction, "_paylink_handle_event", side_effect=psycopg2.errors.SerializationFailure()
+            ),
+            mute_logger("odoo.http", "odoo.sql_db"),
+        ):
+            response = self.post_event(self.intent_event(tx, event_id="evt_conflict"))
+        self.assertGreaterEqual(response.status_code, 500)
+        self.assertFalse(
+            self.env["account.payment.link.event"].search([("stripe_event_id", "=", "evt_conflict")])
+        )
+        # Stripe's next delivery is processed.
+        self.assertEqual(self.post_event(self.intent_event(tx, event_id="evt_conflict")).status_code, 200)
+        self.assertEqual(tx.state, "done")
+
     def test_webhook_and_return_page_race(self):
         """RELIABILITY 10: both paths run the one fulfilment function; one payment in the end."""
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
