@@ -537,7 +537,18 @@ class AccountPaymentLink(models.Model):
         self.message_post(body=message)
         for move in payment.reconciled_invoice_ids:
             move.message_post(body=message)
-        self._paylink_send_notifications(tx, payment)
+        # The money is in: nothing about the e-mails may undo recording it.
+        try:
+            with self.env.cr.savepoint():
+                self._paylink_send_notifications(tx, payment)
+        except Exception as error:
+            _logger.exception("Payment link %s: notifications after payment failed", self.id)
+            self.message_post(
+                body=_(
+                    "The payment was recorded, but its notifications could not be queued: %(error)s",
+                    error=error,
+                )
+            )
 
     def _paylink_send_notifications(self, tx, payment):
         """Queue the administrators' notice and the customer's receipt (sent by the mail queue)."""
@@ -559,10 +570,19 @@ class AccountPaymentLink(models.Model):
         if company.paylink_send_receipt and self.partner_id.email:
             invoices = payment.reconciled_invoice_ids
             attachments = self.env["ir.attachment"]
+            pdf = False
             if invoices:
-                pdf, _type = self.env["ir.actions.report"]._render_qweb_pdf(
-                    "account.account_invoices", invoices.ids
-                )
+                try:
+                    pdf, _type = self.env["ir.actions.report"]._render_qweb_pdf(
+                        "account.account_invoices", invoices.ids
+                    )
+                except UserError as error:
+                    # e.g. wkhtmltopdf missing: the receipt still goes, without the PDF.
+                    _logger.warning("Payment link %s: invoice PDF not rendered: %s", self.id, error)
+                    self.message_post(
+                        body=_("The receipt was sent without the invoice PDF: %(error)s", error=error)
+                    )
+            if pdf:
                 attachments = self.env["ir.attachment"].create(
                     {
                         "name": _("Invoices %(names)s.pdf", names=", ".join(invoices.mapped("name"))),

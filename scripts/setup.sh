@@ -100,6 +100,12 @@ if [ -z "$chrome" ]; then
     chrome=$(command -v chromium)
 fi
 say "Browser for tours: $chrome"
+
+# --- 6. wkhtmltopdf for real PDFs (invoice PDFs attached to receipts in the demo) ------------------
+if ! command -v wkhtmltopdf >/dev/null; then
+    say "Installing wkhtmltopdf (PDF reports)"
+    apt_install wkhtmltopdf || echo "wkhtmltopdf is missing: PDFs cannot be rendered (tests do not need it)" >&2
+fi
 (cd / && "$PYTHON" -c 'import websocket') || die "websocket-client did not install"
 
 say "Setup complete. Next: make test, or make run"

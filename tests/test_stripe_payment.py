@@ -9,6 +9,7 @@ from unittest.mock import patch
 import psycopg2
 import stripe
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -180,6 +181,24 @@ class TestStripePayment(PaylinkTestCommon, HttpCase):
         )
         self.assertEqual(result.get("status"), "succeeded", result)
         self.assertFalse(self.customer.with_company(self.company).sudo().paylink_stripe_customer_id)
+
+    def test_a_failing_receipt_never_undoes_the_payment(self):
+        """Nothing lost: the payment is recorded even when its receipt cannot be prepared."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        Report = type(self.env["ir.actions.report"])
+        with (
+            patch.object(Report, "_render_qweb_pdf", side_effect=UserError("Unable to find Wkhtmltopdf")),
+            mute_logger("odoo.addons.account_payment_link.models.account_payment_link"),
+        ):
+            result = self.pay_link(link)
+        self.assertEqual(result.get("status"), "succeeded", result)
+        self.assertEqual(link.state, "paid")
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+        self.assertTrue(any("without the invoice PDF" in message.body for message in link.message_ids))
+        tx = link.sudo().transaction_ids
+        receipt = self.env["mail.mail"].search([("model", "=", tx._name), ("res_id", "=", tx.id)])
+        self.assertEqual(len(receipt), 1)
+        self.assertFalse(receipt.attachment_ids)
 
     def test_tip_percent_not_offered_is_refused(self):
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
