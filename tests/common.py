@@ -193,3 +193,45 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
             partner_id=partner.id,
             email=partner.email,
         )
+
+
+class PaylinkPaymentCommon(PaylinkTestCommon):
+    """Adds what card payments need: a journal, tips with a tip account, receipts, and helpers to
+    hear localstripe's signed webhooks. Use it with ``HttpCase``."""
+
+    WEBHOOK = "/paylink/stripe/webhook"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tip_account = cls.company_data["default_account_revenue"].copy({"name": "Tips"})
+        cls.company.write(
+            {
+                "paylink_journal_id": cls.company_data["default_journal_bank"].id,
+                "paylink_tip_account_id": cls.tip_account.id,
+                "paylink_tips_enabled": True,
+                "paylink_tip_percentages": "18,20,25",
+                "paylink_send_receipt": True,
+            }
+        )
+        cls.secret = cls.company.sudo().paylink_stripe_webhook_secret
+
+    def listen_to_localstripe(self):
+        """Make localstripe post its signed events to this test's server until the test ends."""
+        time.sleep(1.5)  # events of earlier tests go out one second late: let them pass first
+        localstripe_register_webhook(f"{self.base_url()}{self.WEBHOOK}", self.secret, name="odoo-test")
+        self.addCleanup(localstripe_register_webhook, "http://127.0.0.1:9/", "whsec_off", name="odoo-test")
+
+    def wait_for_event(self, event_type="payment_intent.succeeded", timeout=15):
+        """Return how many ``event_type`` events our webhook processed, waiting for the first."""
+        deadline = time.time() + timeout
+        count = 0
+        while not count and time.time() < deadline:
+            time.sleep(0.3)
+            # A registry cursor takes the test lock that the HTTP threads take too.
+            with self.registry.cursor() as cr:
+                cr.execute(
+                    "SELECT count(*) FROM account_payment_link_event WHERE event_type = %s", [event_type]
+                )
+                count = cr.fetchone()[0]
+        return count

@@ -14,9 +14,9 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from ..tools import stripe_api
-from .common import PaylinkTestCommon, localstripe_register_webhook
+from .common import PaylinkPaymentCommon
 
-WEBHOOK = "/paylink/stripe/webhook"
+WEBHOOK = PaylinkPaymentCommon.WEBHOOK
 
 
 def sign(payload, secret, timestamp=None):
@@ -26,22 +26,7 @@ def sign(payload, secret, timestamp=None):
 
 
 @tagged("post_install", "-at_install")
-class TestStripePayment(PaylinkTestCommon, HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.tip_account = cls.company_data["default_account_revenue"].copy({"name": "Tips", "code": "TIPS01"})
-        cls.company.write(
-            {
-                "paylink_journal_id": cls.company_data["default_journal_bank"].id,
-                "paylink_tip_account_id": cls.tip_account.id,
-                "paylink_tips_enabled": True,
-                "paylink_tip_percentages": "18,20,25",
-                "paylink_send_receipt": True,
-            }
-        )
-        cls.secret = cls.company.sudo().paylink_stripe_webhook_secret
-
+class TestStripePayment(PaylinkPaymentCommon, HttpCase):
     # === HELPERS === #
 
     def card(self, number="4242424242424242"):
@@ -401,25 +386,9 @@ class TestStripePayment(PaylinkTestCommon, HttpCase):
 
     def test_localstripe_delivers_a_signed_webhook(self):
         """The emulator signs and posts payment_intent.succeeded to our endpoint; it is recorded once."""
-        # Events of earlier tests go out one second after they happened: let them pass first, as
-        # a request arriving while the test thread works would share its cursor.
-        time.sleep(1.5)
-        name = "odoo-test"
-        localstripe_register_webhook(f"{self.base_url()}{WEBHOOK}", self.secret, name=name)
-        self.addCleanup(localstripe_register_webhook, "http://127.0.0.1:9/", "whsec_off", name=name)
+        self.listen_to_localstripe()
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
         result = self.pay_link(link)
         self.assertEqual(result.get("status"), "succeeded", result)
-        deadline = time.time() + 15
-        received = 0
-        while not received and time.time() < deadline:
-            time.sleep(0.3)
-            # A cursor from the registry takes the test lock the HTTP threads also take.
-            with self.registry.cursor() as cr:
-                cr.execute(
-                    "SELECT count(*) FROM account_payment_link_event WHERE event_type = %s",
-                    ["payment_intent.succeeded"],
-                )
-                received = cr.fetchone()[0]
-        self.assertEqual(received, 1)
+        self.assertEqual(self.wait_for_event(), 1)
         self.assertEqual(len(self.env["account.payment"].search([("memo", "like", link.name)])), 1)
