@@ -3,7 +3,7 @@ import logging
 import stripe
 from psycopg2 import errors as pg_errors
 
-from odoo import http
+from odoo import SUPERUSER_ID, http
 from odoo.exceptions import UserError
 from odoo.http import request
 
@@ -104,7 +104,8 @@ class PaymentLinkController(http.Controller):
             return {"error": request.env._("Enter your card details.")}
         try:
             if sms_consent and link_sudo.company_id.paylink_ask_sms_consent:
-                link_sudo.partner_id._paylink_record_sms_consent(
+                # The customer's own act, recorded by the system: OdooBot writes the chatter note.
+                link_sudo.partner_id.with_user(SUPERUSER_ID)._paylink_record_sms_consent(
                     link_sudo.company_id.paylink_sms_consent_text
                 )
             tx_sudo, intent = (

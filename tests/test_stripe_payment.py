@@ -185,6 +185,19 @@ class TestStripePayment(PaylinkPaymentCommon, HttpCase):
         self.assertEqual(len(receipt), 1)
         self.assertFalse(receipt.attachment_ids)
 
+    def test_sms_consent_given_on_the_page_is_stored(self):
+        self.company.write(
+            {"paylink_ask_sms_consent": True, "paylink_sms_consent_text": "Text me reminders."}
+        )
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        result = self.make_jsonrpc_request(
+            f"/pay/{self.token_of(link)}/pay", {"card_reference": self.card(), "sms_consent": True}
+        )
+        self.assertEqual(result.get("status"), "succeeded", result)
+        self.assertTrue(self.customer.paylink_sms_consent)
+        self.assertEqual(self.customer.paylink_sms_consent_text, "Text me reminders.")
+        self.assertTrue(self.customer.paylink_sms_consent_date)
+
     def test_tip_percent_not_offered_is_refused(self):
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
         result = self.pay_link(link, tip_percent=99)
