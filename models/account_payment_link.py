@@ -402,6 +402,7 @@ class AccountPaymentLink(models.Model):
         """Return the values of the pay page of this (sudo'd) link; an override point."""
         self.ensure_one()
         invoices = self._get_open_invoices()
+        reason = self._get_unavailable_reason()
         return {
             "link": self,
             "company": self.company_id,
@@ -411,7 +412,7 @@ class AccountPaymentLink(models.Model):
             "currency": self.currency_id,
             "amount_due": self.amount,
             "invoices": invoices,
-            "unavailable_reason": self._get_unavailable_reason(),
+            "unavailable_reason": reason,
             "page_title": self.move_id.name if self.link_type == "invoice" else self.company_id.name,
             "token": self.access_token,
             "recent_charges": self._get_recent_charges() if self.link_type == "balance" else [],
@@ -422,7 +423,7 @@ class AccountPaymentLink(models.Model):
             )
             if self.move_id
             else [],
-            "tips": self._paylink_tips_offered(),
+            "tips": self._paylink_tips_offered(unavailable_reason=reason),
             "stripe_js_url": stripe_api.get_js_url(self.env),
         }
 
@@ -446,14 +447,15 @@ class AccountPaymentLink(models.Model):
             limit=limit,
         )
 
-    def _paylink_tips_offered(self):
-        """Return the tip percentages the page offers: none unless enabled and something is due."""
+    def _paylink_tips_offered(self, unavailable_reason=None):
+        """Return the tip percentages the page offers: none unless enabled and something is due.
+
+        :param unavailable_reason: :meth:`_get_unavailable_reason` when the caller has it already.
+        """
         self.ensure_one()
-        if (
-            not self.company_id.paylink_tips_enabled
-            or self.link_type == "custom"
-            or self._get_unavailable_reason()
-        ):
+        if unavailable_reason is None:
+            unavailable_reason = self._get_unavailable_reason()
+        if not self.company_id.paylink_tips_enabled or self.link_type == "custom" or unavailable_reason:
             return []
         return self.company_id._paylink_get_tip_percentages()
 
@@ -664,15 +666,6 @@ class AccountPaymentLink(models.Model):
             link.message_post(body=_("Link expired."))
         _logger.info("Expired %d payment link(s)", len(links))
         return True
-
-    @api.model
-    def _get_expiring_soon_domain(self, days=7):
-        today = fields.Date.context_today(self)
-        return [
-            ("state", "=", "active"),
-            ("expiry_date", "!=", False),
-            ("expiry_date", "<=", today + timedelta(days=days)),
-        ]
 
     # === DEMO DATA === #
 

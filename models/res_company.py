@@ -146,12 +146,3 @@ class ResCompany(models.Model):
                     company=self.name,
                 )
             )
-
-    def _paylink_is_twilio_configured(self):
-        self.ensure_one()
-        company_sudo = self.sudo()
-        return bool(
-            company_sudo.paylink_twilio_account_sid
-            and company_sudo.paylink_twilio_auth_token
-            and company_sudo.paylink_twilio_sender
-        )
