@@ -9,7 +9,9 @@ PYTHON=${PYTHON:-python3}
 ODOO_BRANCH=18.0
 ODOO_GIT_URL=${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}
 ODOO_HOME=${ODOO_HOME:-$HOME/.local/share/account_payment_link/odoo-$ODOO_BRANCH}
-export PIP_CONSTRAINT="$here/scripts/pip-constraints.txt"
+# Only Odoo's own requirements need the constraint (see the file); newer sdists, such as
+# localstripe's, need a newer setuptools, so it is not exported to every pip call.
+odoo_constraint="$here/scripts/pip-constraints.txt"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -38,7 +40,7 @@ install_odoo_from() {
     say "Installing Odoo's Python requirements from $src"
     # python-ldap and psycopg2 build from source on some Pythons.
     command -v apt-get >/dev/null && apt_install libldap2-dev libsasl2-dev libpq-dev python3-dev || true
-    pip_install -r "$src/requirements.txt"
+    PIP_CONSTRAINT=$odoo_constraint pip_install -r "$src/requirements.txt"
     say "Making Odoo importable (editable install of $src)"
     pip_install --no-deps --editable "$src"
 }
@@ -65,7 +67,7 @@ fi
 
 # --- 2. The addon's Python packages ----------------------------------------------------------
 say "Installing the addon's Python packages (requirements.txt, requirements-test.txt)"
-pip_install -r requirements.txt -r requirements-test.txt
+PIP_CONSTRAINT=$odoo_constraint pip_install -r requirements.txt -r requirements-test.txt
 
 # --- 3. Developer tools in .venv (lint, Stripe emulator) --------------------------------------
 if [ ! -x .venv/bin/python ]; then
