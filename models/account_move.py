@@ -16,16 +16,27 @@ class AccountMove(models.Model):
     )
     paylink_url = fields.Char(string="Payment Link URL", compute="_compute_paylink_id")
     paylink_count = fields.Integer(compute="_compute_paylink_id")
+    paylink_sms_state = fields.Selection(
+        selection=lambda self: self.env["account.payment.link.message"]._fields["state"].selection,
+        string="Payment Link SMS",
+        compute="_compute_paylink_id",
+        help="The status of the last SMS that sent this invoice's payment link.",
+    )
+    paylink_sms_failure_reason = fields.Char(string="Payment Link SMS Problem", compute="_compute_paylink_id")
 
     # === COMPUTE METHODS === #
 
-    @api.depends("paylink_ids.state")
+    @api.depends("paylink_ids.state", "paylink_ids.sms_state", "paylink_ids.sms_failure_reason")
     def _compute_paylink_id(self):
         for move in self:
             active = move.paylink_ids.filtered(lambda link: link.state == "active")[:1]
             move.paylink_id = active
             move.paylink_url = active.url
             move.paylink_count = len(move.paylink_ids)
+            texted = move.paylink_ids.filtered("sms_state")
+            last = max(texted, key=lambda link: link.id) if texted else texted
+            move.paylink_sms_state = last.sms_state
+            move.paylink_sms_failure_reason = last.sms_failure_reason
 
     # === BUSINESS METHODS === #
 
@@ -93,7 +104,42 @@ class AccountMove(models.Model):
         if to_link:
             # sudo: the invoice was posted by someone allowed to; the link follows the setting.
             to_link.sudo()._paylink_get_or_create()
+        to_send = posted.filtered(
+            lambda move: (
+                move.company_id.paylink_auto_send
+                and move.paylink_id
+                and (move.company_id.paylink_auto_send_email or move.company_id.paylink_auto_send_sms)
+            )
+        )
+        for move in to_send:
+            move._paylink_auto_send()
         return posted
+
+    def _paylink_auto_send(self):
+        """Send the new invoice's link by the channels of the company's settings.
+
+        Runs as the superuser: the administrator chose to send every invoice's link, whoever posts
+        it. A number or address that cannot be used is noted in the chatter, never blocks posting.
+        """
+        self.ensure_one()
+        company = self.company_id
+        link = self.paylink_id.sudo()
+        sms_number = email_partner = False
+        if company.paylink_auto_send_sms and company._paylink_is_twilio_configured():
+            sms_number = link._paylink_default_sms_number()
+            if not sms_number:
+                self.message_post(body=_("Payment link not sent by SMS: the customer has no mobile number."))
+        if company.paylink_auto_send_email:
+            email_partner = link._paylink_get_recipient_partner()
+            if not email_partner.email:
+                email_partner = False
+                self.message_post(
+                    body=_("Payment link not sent by email: the customer has no email address.")
+                )
+        if sms_number or email_partner:
+            link._paylink_send(
+                sms_number=sms_number, email_partner=email_partner, strict=False, queue_email=True
+            )
 
     # === ACTION METHODS === #
 
@@ -101,6 +147,11 @@ class AccountMove(models.Model):
         """The invoice's "Payment link" button: the active link, created when there is none."""
         self.ensure_one()
         return self._paylink_get_or_create()._get_form_action()
+
+    def action_paylink_send(self):
+        """The invoice's "Send payment link" button: the send wizard for its (new) active link."""
+        self.ensure_one()
+        return self._paylink_get_or_create().action_send()
 
     def action_view_paylinks(self):
         self.ensure_one()

@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import consteq
 
 from ..tools import stripe_api
+from ..tools.sms_text import normalize_mobile
 
 _logger = logging.getLogger(__name__)
 
@@ -100,6 +101,17 @@ class AccountPaymentLink(models.Model):
     amount_paid = fields.Monetary(readonly=True, copy=False, currency_field="currency_id")
     replaced_by_id = fields.Many2one("account.payment.link", readonly=True, copy=False)
     transaction_ids = fields.One2many("account.payment.link.transaction", "link_id", readonly=True)
+    message_log_ids = fields.One2many(
+        "account.payment.link.message", "link_id", string="Messages Sent", readonly=True
+    )
+    sms_state = fields.Selection(
+        selection=lambda self: self.env["account.payment.link.message"]._fields["state"].selection,
+        string="SMS Status",
+        readonly=True,
+        copy=False,
+        help="The status of the last SMS sent with this link, as Twilio reports it.",
+    )
+    sms_failure_reason = fields.Char(string="SMS Problem", readonly=True, copy=False)
     needs_review = fields.Boolean(
         readonly=True,
         copy=False,
@@ -616,6 +628,206 @@ class AccountPaymentLink(models.Model):
             template.send_mail(
                 tx.id, force_send=False, email_values={"attachment_ids": [(6, 0, attachments.ids)]}
             )
+
+    # === SENDING === #
+
+    def _paylink_get_document(self):
+        """Return the record whose chatter shows what was sent: the invoice, else the link."""
+        self.ensure_one()
+        return self.move_id or self
+
+    def _paylink_get_recipient_partner(self):
+        """Return the contact the link is addressed to: the invoice's address, else the customer."""
+        self.ensure_one()
+        return self.move_id.partner_id or self.partner_id
+
+    def _paylink_default_sms_number(self):
+        """Return the recipient's first mobile number in E.164, or ``False``."""
+        self.ensure_one()
+        partner = self._paylink_get_recipient_partner()
+        for number in (partner.mobile, partner.phone, self.partner_id.mobile):
+            e164, _error = normalize_mobile(partner, number, country=partner.country_id)
+            if e164:
+                return e164
+        return False
+
+    def _paylink_get_sms_body(self, note=False):
+        """Return the SMS text: the compliant parts are ours, the user's note only adds to them.
+
+        :param note: the user's short message, kept on one line.
+        """
+        self.ensure_one()
+        # Odoo's amounts use non-breaking spaces, which would make the SMS UCS-2 (70 characters).
+        amount = self.currency_id.format(self.amount).replace("\xa0", " ")
+        if self.link_type == "invoice":
+            what = _("Invoice %(invoice)s: %(amount)s due.", invoice=self.move_id.name, amount=amount)
+        elif self.link_type == "balance":
+            what = _("Your balance due: %(amount)s.", amount=amount)
+        else:
+            what = _("%(label)s: %(amount)s.", label=self.description or _("Payment"), amount=amount)
+        lines = [f"{self.company_id.name}:"]
+        note = " ".join((note or "").split())
+        if note:
+            lines.append(note)
+        lines += [what, _("Pay securely: %(url)s", url=self.url), _("Reply STOP to opt out.")]
+        return "\n".join(lines)
+
+    def _paylink_check_sms_allowed(self):
+        """Raise unless the user may send SMS and the link's company can.
+
+        :raise AccessError: without the "Send payment links by SMS" group (sudo'd code may).
+        :raise UserError: when Twilio is not configured.
+        """
+        self.company_id._paylink_check_twilio_configured()
+        if self.env.su or self.env.user.has_group("account_payment_link.group_paylink_sms"):
+            return
+        raise AccessError(_("You are not allowed to send payment links by SMS."))
+
+    def _paylink_send(
+        self, sms_number=False, email_partner=False, note=False, strict=True, queue_email=False
+    ):
+        """Send the link by SMS and/or email, through Odoo's SMS and mail queues.
+
+        The SMS is posted in the chatter (with its delivery status) and queued for the SMS cron,
+        which hands it to Twilio; the email is rendered from a ``mail.template`` and posted in the
+        chatter. Neither leaves before this transaction commits, so a retried transaction sends
+        nothing twice.
+
+        :param sms_number: the number to text, as typed (normalised here), or ``False``.
+        :param email_partner: the ``res.partner`` to email, or ``False``.
+        :param note: the user's short message.
+        :param strict: raise on a number that cannot take SMS; otherwise log it and go on (bulk).
+        :param queue_email: leave the email to the mail cron instead of sending it after commit.
+        :return: the ``account.payment.link.message`` records logging what was (not) sent.
+        """
+        self.ensure_one()
+        if sms_number:
+            self._paylink_check_sms_allowed()
+        Message = self.env["account.payment.link.message"].sudo()
+        document = self._paylink_get_document()
+        recipient = self._paylink_get_recipient_partner()
+        logs = Message
+        if sms_number:
+            e164, error = normalize_mobile(recipient, sms_number, country=recipient.country_id)
+            if error and strict:
+                raise UserError(error)
+            if error:
+                logs |= Message.create(
+                    {"link_id": self.id, "channel": "sms", "recipient": sms_number, "state": "failed",
+                     "failure_reason": error}
+                )  # fmt: skip
+                document.message_post(body=_("SMS with the payment link not sent: %(reason)s", reason=error))
+            elif self.env["phone.blacklist"].sudo().search_count([("number", "=", e164)], limit=1):
+                reason = _("%(number)s opted out of SMS (replied STOP).", number=e164)
+                logs |= Message.create(
+                    {"link_id": self.id, "channel": "sms", "recipient": e164, "state": "opted_out",
+                     "failure_reason": reason}
+                )  # fmt: skip
+                document.message_post(body=_("SMS with the payment link not sent: %(reason)s", reason=reason))
+            else:
+                logs |= self._paylink_queue_sms(document, recipient, e164, note)
+        if email_partner:
+            logs |= self._paylink_post_email(document, email_partner, note, queue_email)
+        if logs.filtered(lambda log: log.state in ("outgoing", "queued")):
+            self.sudo().last_sent_date = fields.Datetime.now()
+        self._paylink_update_sms_state()
+        return logs
+
+    def _paylink_queue_sms(self, document, recipient, number, note):
+        """Post the SMS in ``document``'s chatter, queued for the SMS cron; return its log."""
+        body = self._paylink_get_sms_body(note)
+        message = document._message_sms(
+            body,
+            partner_ids=recipient.ids,
+            sms_pid_to_number={recipient.id: number},
+            sms_content=body,
+            put_in_queue=True,
+        )
+        # sudo: sms.sms is a technical model; these records were created just above.
+        sms = self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.id)])
+        sms.paylink_company_id = self.company_id
+        self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
+        return self.env["account.payment.link.message"].sudo().create(
+            [
+                {"link_id": self.id, "channel": "sms", "recipient": one.number, "sms_uuid": one.uuid,
+                 "state": "outgoing" if one.state == "outgoing" else "failed",
+                 "failure_reason": one.failure_type or False}
+                for one in sms
+            ]
+        )  # fmt: skip
+
+    def _paylink_post_email(self, document, partner, note, queue_email):
+        """Post the link's email (from its mail.template) in ``document``'s chatter; return its log."""
+        template = self.env.ref("account_payment_link.mail_template_paylink_send")
+        # sudo: the template is ours and renders this link only; the user chose to send it.
+        template = template.sudo().with_context(paylink_note=" ".join((note or "").split()))
+        subject = template._render_field("subject", self.ids, compute_lang=True)[self.id]
+        body = template._render_field(
+            "body_html", self.ids, compute_lang=True, options={"post_process": True}
+        )[self.id]
+        message = document.message_post(
+            body=body,
+            subject=subject,
+            partner_ids=partner.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+            email_add_signature=False,
+            force_send=not queue_email,
+        )
+        if queue_email:
+            self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+        return self.env["account.payment.link.message"].sudo().create(
+            {"link_id": self.id, "channel": "email", "recipient": partner.email, "state": "queued",
+             "mail_message_id": message.id}
+        )  # fmt: skip
+
+    def _paylink_update_sms_state(self):
+        """Show the status of each link's last SMS on the link (and so on its invoice)."""
+        if not self:
+            return
+        last = {}
+        for log in (
+            self.env["account.payment.link.message"]
+            .sudo()
+            .search([("link_id", "in", self.ids), ("channel", "=", "sms")], order="id desc")
+        ):
+            last.setdefault(log.link_id.id, log)
+        for link in self:
+            log = last.get(link.id)
+            values = {
+                "sms_state": log.state if log else False,
+                "sms_failure_reason": log.failure_reason if log else False,
+            }
+            if any(link[name] != value for name, value in values.items()):
+                link.sudo().write(values)
+
+    def _paylink_note_sms_failure(self, log):
+        """Say in the link's and the invoice's chatter that an SMS did not reach the customer."""
+        self.ensure_one()
+        body = _(
+            "The SMS with the payment link to %(number)s was not delivered: %(reason)s",
+            number=log.recipient,
+            reason=log.failure_reason or _("no reason given"),
+        )
+        self.message_post(body=body)
+        if self.move_id:
+            self.move_id.message_post(body=body)
+
+    def action_send(self):
+        """Open the send wizard for this link."""
+        self.ensure_one()
+        if self.state != "active":
+            raise UserError(_("Only active links can be sent (%(link)s is not).", link=self.name))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Send Payment Link"),
+            "res_model": "account.payment.link.send",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_link_id": self.id},
+        }
 
     def _paylink_mark_opened(self):
         """Record the first time the customer opened the link."""

@@ -46,6 +46,19 @@ class ResCompany(models.Model):
         copy=False,
     )
 
+    paylink_auto_send = fields.Boolean(
+        string="Send Links When Invoices Are Confirmed",
+        help="Send each customer invoice's payment link, by the channels below, when it is confirmed.",
+    )
+    paylink_auto_send_sms = fields.Boolean(string="Auto-send by SMS")
+    paylink_auto_send_email = fields.Boolean(string="Auto-send by Email", default=True)
+    paylink_resend_window_hours = fields.Integer(
+        string="Do Not Resend Within (hours)",
+        default=24,
+        help="Bulk sending skips links already sent by the same channel within this many hours, "
+        "unless the user forces it. 0 turns the check off.",
+    )
+
     # === LINKS === #
     paylink_auto_create = fields.Boolean(
         string="Add a Payment Link to Every Invoice",
@@ -91,6 +104,12 @@ class ResCompany(models.Model):
         for company in self:
             if company.paylink_expiry_days < 0:
                 raise ValidationError(_("The link validity cannot be negative (0 means never)."))
+
+    @api.constrains("paylink_resend_window_hours")
+    def _check_paylink_resend_window_hours(self):
+        for company in self:
+            if company.paylink_resend_window_hours < 0:
+                raise ValidationError(_("The resend window cannot be negative (0 turns it off)."))
 
     @api.constrains("paylink_tip_percentages")
     def _check_paylink_tip_percentages(self):
@@ -143,6 +162,28 @@ class ResCompany(models.Model):
                 _(
                     "Stripe is not configured for %(company)s: add the Stripe keys in Invoicing "
                     "settings, section Payment links, before creating payment links.",
+                    company=self.name,
+                )
+            )
+
+    def _paylink_is_twilio_configured(self):
+        self.ensure_one()
+        # sudo: only whether the secrets are set is disclosed, never their value.
+        company_sudo = self.sudo()
+        return bool(
+            company_sudo.paylink_twilio_account_sid
+            and company_sudo.paylink_twilio_auth_token
+            and company_sudo.paylink_twilio_sender
+        )
+
+    def _paylink_check_twilio_configured(self):
+        """Raise a clear error when the company cannot send SMS through Twilio."""
+        self.ensure_one()
+        if not self._paylink_is_twilio_configured():
+            raise UserError(
+                _(
+                    "Twilio is not configured for %(company)s: add the Twilio Account SID, Auth Token "
+                    "and sender in Invoicing settings, section Payment links.",
                     company=self.name,
                 )
             )

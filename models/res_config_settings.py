@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 from ..tools import stripe_api
 
 WEBHOOK_ROUTE = "/paylink/stripe/webhook"
+TWILIO_INBOUND_ROUTE = "/paylink/twilio/inbound"
 
 
 class ResConfigSettings(models.TransientModel):
@@ -23,7 +24,16 @@ class ResConfigSettings(models.TransientModel):
     paylink_twilio_account_sid = fields.Char(related="company_id.paylink_twilio_account_sid", readonly=False)
     paylink_twilio_auth_token = fields.Char(related="company_id.paylink_twilio_auth_token", readonly=False)
     paylink_twilio_sender = fields.Char(related="company_id.paylink_twilio_sender", readonly=False)
+    paylink_twilio_inbound_url = fields.Char(
+        string="Twilio Incoming Messages URL", compute="_compute_paylink_stripe_webhook_url"
+    )
     paylink_auto_create = fields.Boolean(related="company_id.paylink_auto_create", readonly=False)
+    paylink_auto_send = fields.Boolean(related="company_id.paylink_auto_send", readonly=False)
+    paylink_auto_send_sms = fields.Boolean(related="company_id.paylink_auto_send_sms", readonly=False)
+    paylink_auto_send_email = fields.Boolean(related="company_id.paylink_auto_send_email", readonly=False)
+    paylink_resend_window_hours = fields.Integer(
+        related="company_id.paylink_resend_window_hours", readonly=False
+    )
     paylink_expiry_days = fields.Integer(related="company_id.paylink_expiry_days", readonly=False)
     paylink_tips_enabled = fields.Boolean(related="company_id.paylink_tips_enabled", readonly=False)
     paylink_tip_percentages = fields.Char(related="company_id.paylink_tip_percentages", readonly=False)
@@ -38,7 +48,9 @@ class ResConfigSettings(models.TransientModel):
     @api.depends("company_id")
     def _compute_paylink_stripe_webhook_url(self):
         for settings in self:
-            settings.paylink_stripe_webhook_url = settings.company_id.get_base_url() + WEBHOOK_ROUTE
+            base_url = settings.company_id.get_base_url()
+            settings.paylink_stripe_webhook_url = base_url + WEBHOOK_ROUTE
+            settings.paylink_twilio_inbound_url = base_url + TWILIO_INBOUND_ROUTE
 
     def action_paylink_check_stripe(self):
         """Ask Stripe for the account's balance with the saved key and say whether it worked."""

@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 
 from ..tools import stripe_api
+from ..tools.sms_text import normalize_mobile
 
 
 class ResPartner(models.Model):
@@ -17,7 +18,7 @@ class ResPartner(models.Model):
     paylink_sms_number = fields.Char(
         string="Mobile for SMS",
         compute="_compute_paylink_sms_number",
-        help="The number payment links are sent to by SMS: the mobile, else the phone.",
+        help="The number payment links are sent to by SMS: the mobile, else the phone, when it can take SMS.",
     )
     paylink_stripe_customer_id = fields.Char(
         string="Stripe Customer",
@@ -54,10 +55,15 @@ class ResPartner(models.Model):
             partner.paylink_balance_id = link
             partner.paylink_balance_url = link.url
 
-    @api.depends("mobile", "phone")
+    @api.depends("mobile", "phone", "country_id")
     def _compute_paylink_sms_number(self):
         for partner in self:
-            partner.paylink_sms_number = partner.mobile or partner.phone
+            partner.paylink_sms_number = False
+            for number in (partner.mobile, partner.phone):
+                e164, _error = normalize_mobile(partner, number, country=partner.country_id)
+                if e164:
+                    partner.paylink_sms_number = e164
+                    break
 
     def _paylink_get_or_create_balance_link(self):
         """Return the customer's active balance link in the current company, creating it if needed."""
@@ -70,6 +76,11 @@ class ResPartner(models.Model):
     def action_paylink_balance(self):
         self.ensure_one()
         return self._paylink_get_or_create_balance_link()._get_form_action()
+
+    def action_paylink_send_balance(self):
+        """Open the send wizard for the customer's balance link, created when there is none."""
+        self.ensure_one()
+        return self._paylink_get_or_create_balance_link().action_send()
 
     def action_paylink_regenerate_balance(self):
         """Replace the balance link (the view asks for confirmation first)."""

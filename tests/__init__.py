@@ -6,3 +6,6 @@ from . import test_pay_page
 from . import test_pay_tours
 from . import test_stripe_payment
 from . import test_payment_link
+from . import test_send
+from . import test_send_tour
+from . import test_twilio_callbacks

@@ -9,7 +9,9 @@ Helpers
 :class:`PaylinkTestCommon`
     Base class: company with Stripe keys pointed at localstripe and Twilio credentials pointed at
     a :class:`~.twilio_double.TwilioDouble`, a partner with a mobile number and an email, and a
-    posted customer invoice of 115.00 (100.00 + 15 % tax).
+    posted customer invoice of 115.00 (100.00 + 15 % tax). Users: accountant, SMS sender
+    (accountant with the SMS group), manager. :meth:`~PaylinkTestCommon.open_send_wizard` and
+    :meth:`~PaylinkTestCommon.process_sms_queue` drive the send wizard and Odoo's SMS queue.
 """
 
 import atexit
@@ -20,6 +22,7 @@ import subprocess
 import time
 from contextlib import closing
 from pathlib import Path
+from unittest.mock import patch
 
 import requests
 
@@ -150,6 +153,15 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
             company_id=cls.company.id,
             company_ids=[fields.Command.set(cls.company.ids)],
         )
+        cls.user_sms_sender = new_test_user(
+            cls.env,
+            login="paylink_sms_sender",
+            groups="account.group_account_invoice,account_payment_link.group_paylink_sms,base.group_partner_manager",
+            company_id=cls.company.id,
+            company_ids=[fields.Command.set(cls.company.ids)],
+        )
+        # The suite's own user sends SMS as an administrator would.
+        cls.env.user.groups_id |= cls.env.ref("account_payment_link.group_paylink_sms")
         cls.user_manager = new_test_user(
             cls.env,
             login="paylink_manager",
@@ -168,6 +180,23 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
             values.setdefault("description", "Deposit")
         values.setdefault("company_id", cls.company.id)
         return cls.env["account.payment.link"].create(values)
+
+    def open_send_wizard(self, link, user=None, **values):
+        """Return the send wizard of ``link`` as ``user`` (the SMS sender by default), with ``values``."""
+        user = user or self.user_sms_sender
+        action = link.with_user(user).action_send()
+        Wizard = self.env[action["res_model"]].with_user(user).with_context(action["context"])
+        return Wizard.create(values)
+
+    def process_sms_queue(self):
+        """Run Odoo's SMS queue (what its cron does) with retries that do not wait; return new messages.
+
+        :return: the messages the Twilio double accepted during the run.
+        """
+        before = len(self.twilio.messages)
+        with patch.object(type(self.env["sms.sms"]), "_paylink_retry_delays", lambda self: (0, 0, 0)):
+            self.env["sms.sms"].sudo()._process_queue()
+        return self.twilio.messages[before:]
 
     @staticmethod
     def token_of(link):

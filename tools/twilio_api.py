@@ -1,13 +1,28 @@
-"""The one place that builds Twilio clients.
+"""The one place that talks to Twilio.
 
 The real ``twilio`` SDK is used as is; only its HTTP client is swapped for one with a timeout that
 can also send the requests to a loopback double (tests, demo) instead of api.twilio.com.
+:class:`TwilioApi` sends one message with retries and turns every failure into a result (failure
+type of Odoo's ``sms.sms``, Twilio's code, a readable reason) instead of raising, the way Odoo's
+``SmsApi`` does for IAP.
 """
 
+import logging
+import time
+
+import requests
+import urllib3
+from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
 
+from odoo.tools.translate import LazyTranslate
+
 from .. import const
+
+_lt = LazyTranslate(__name__)
+_logger = logging.getLogger(__name__)
 
 
 class _PaylinkTwilioHttpClient(TwilioHttpClient):
@@ -44,3 +59,167 @@ def get_client(company):
         company_sudo.paylink_twilio_auth_token,
         http_client=_PaylinkTwilioHttpClient(api_base=get_api_base(company.env)),
     )
+
+
+def is_valid_signature(company, url, params, signature, signature_settings=None):
+    """Whether ``signature`` (the ``X-Twilio-Signature`` header) is Twilio's for this request.
+
+    :param url: the public URL Twilio called (``request.httprequest.url``, which is the public one
+        behind a proxy when Odoo runs with ``proxy_mode``).
+    :param dict params: the POSTed form fields.
+    :param signature_settings: the ``X-Twilio-Webhooks-Signature-Settings`` header, naming the
+        algorithm (HMAC-SHA1 when absent).
+    """
+    token = company.sudo().paylink_twilio_auth_token
+    if not (token and signature):
+        return False
+    algorithm = get_signature_algorithm(signature_settings)
+    return RequestValidator(token).validate(url, params, signature, algorithm=algorithm)
+
+
+def _never_connected(error):
+    """Whether a ``requests`` connection error happened before the request left (safe to retry)."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+class TwilioApi:
+    """Send SMS through one company's Twilio account.
+
+    ``ERRORS`` maps Twilio's error codes to a failure type of ``sms.sms`` (what Odoo's chatter
+    shows) and a reason the accountant can act on. Codes 21xxx come back when the message is
+    created; 30xxx arrive later in status callbacks.
+    """
+
+    ERRORS = {
+        20003: ("sms_acc", _lt("Twilio refused the credentials: check the Account SID and Auth Token.")),
+        21211: ("sms_number_format", _lt("The number is not a valid phone number.")),
+        21408: ("sms_country_not_supported", _lt("The Twilio account may not send to this country.")),
+        21606: ("sms_acc", _lt("The sender number cannot send SMS: check the Twilio sender.")),
+        21608: ("sms_acc", _lt("A Twilio trial account can only send to numbers verified on it.")),
+        21610: (
+            "sms_blacklist",
+            _lt("The customer replied STOP to this sender: they must reply START first."),
+        ),
+        21612: ("sms_invalid_destination", _lt("Twilio cannot route a message to this number.")),
+        21614: ("sms_number_format", _lt("The number is not a mobile number; it cannot receive SMS.")),
+        21635: ("sms_number_format", _lt("The number is a landline; it cannot receive SMS.")),
+        30003: ("sms_not_delivered", _lt("The phone is switched off or out of coverage.")),
+        30004: ("sms_rejected", _lt("The customer's phone blocks messages from this sender.")),
+        30005: ("sms_invalid_destination", _lt("The number does not exist or is no longer in service.")),
+        30006: ("sms_invalid_destination", _lt("The number is a landline or its carrier cannot take SMS.")),
+        30007: ("sms_rejected", _lt("The carrier filtered the message as spam.")),
+        30008: ("sms_not_delivered", _lt("The carrier could not deliver the message (unknown error).")),
+        30034: (
+            "sms_registration_needed",
+            _lt("US carriers blocked the message: the sender number is not registered for A2P 10DLC."),
+        ),
+    }
+    # Failures worth another attempt: the message was certainly not accepted, or Twilio asks us
+    # to slow down. A read timeout is not among them: the message may have gone out.
+    RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+    def __init__(self, company, retry_delays=const.TWILIO_RETRY_DELAYS):
+        self.company = company
+        self.lang = company.env.lang or "en_US"
+        self.sender = company.sudo().paylink_twilio_sender or ""
+        self.client = get_client(company)
+        self.retry_delays = retry_delays
+
+    @classmethod
+    def get_error(cls, code, lang="en_US"):
+        """Return ``(failure_type, reason)`` for a Twilio error code (int or str), in ``lang``."""
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            code = None
+        failure_type, reason = cls.ERRORS.get(code, ("unknown", None))
+        if reason is None:
+            reason = _lt("Twilio error %(code)s.", code=code) if code else _lt("Unknown Twilio error.")
+        return failure_type, reason._translate(lang)
+
+    def send(self, number, body, status_callback=None):
+        """Create one message; retry 429, 5xx and refused connections with backoff.
+
+        :param str number: the recipient in E.164.
+        :return: dict with ``ok`` and either ``sid`` and ``status``, or ``failure_type``,
+            ``error_code``, ``reason`` and ``transient`` (Twilio may take it later).
+        """
+        params = {"to": number, "body": body}
+        if self.sender.startswith("MG"):
+            params["messaging_service_sid"] = self.sender
+        else:
+            params["from_"] = self.sender
+        if status_callback:
+            params["status_callback"] = status_callback
+        attempt = 0
+        while True:
+            result = self._create(params)
+            if result["ok"] or not result["transient"] or attempt >= len(self.retry_delays):
+                return result
+            _logger.info("Twilio: %s; new attempt in %ss", result["reason"], self.retry_delays[attempt])
+            time.sleep(self.retry_delays[attempt])
+            attempt += 1
+
+    def _create(self, params):
+        try:
+            message = self.client.messages.create(**params)
+        except TwilioRestException as error:
+            transient = error.status in self.RETRY_STATUSES
+            if error.code and not transient:
+                failure_type, reason = self.get_error(error.code, self.lang)
+            elif error.status == 429:
+                failure_type, reason = (
+                    "sms_server",
+                    _lt("Twilio is rate limiting this account.")._translate(self.lang),
+                )
+            else:
+                failure_type = "sms_server"
+                reason = _lt(
+                    "Twilio answered HTTP %(status)s: %(message)s", status=error.status, message=error.msg
+                )._translate(self.lang)
+            return {
+                "ok": False,
+                "transient": transient,
+                "failure_type": failure_type,
+                "error_code": error.code or error.status,
+                "reason": reason,
+            }
+        except requests.exceptions.ConnectTimeout:
+            return self._unreachable(_lt("Twilio could not be reached (connection timed out)."))
+        except requests.exceptions.Timeout:
+            # The request reached Twilio: sending again could send the SMS twice.
+            return {
+                "ok": False,
+                "transient": False,
+                "failure_type": "sms_server",
+                "error_code": None,
+                "reason": _lt(
+                    "Twilio did not answer in time; the SMS may have been sent. Check Twilio's "
+                    "message log before sending again."
+                )._translate(self.lang),
+            }
+        except requests.exceptions.ConnectionError as error:
+            if _never_connected(error):
+                return self._unreachable(_lt("Twilio could not be reached."))
+            # Reset after the request went out: as for a timeout, it may have been sent.
+            return {
+                "ok": False,
+                "transient": False,
+                "failure_type": "sms_server",
+                "error_code": None,
+                "reason": _lt(
+                    "The connection to Twilio broke; the SMS may have been sent. Check Twilio's "
+                    "message log before sending again."
+                )._translate(self.lang),
+            }
+        return {"ok": True, "sid": message.sid, "status": message.status}
+
+    def _unreachable(self, reason):
+        return {
+            "ok": False,
+            "transient": True,
+            "failure_type": "sms_server",
+            "error_code": None,
+            "reason": reason._translate(self.lang),
+        }

@@ -1,1 +1,3 @@
 from . import account_payment_link_expiry
+from . import account_payment_link_send
+from . import account_payment_link_send_bulk

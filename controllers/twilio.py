@@ -1,0 +1,86 @@
+import logging
+import re
+
+from werkzeug.exceptions import NotFound
+
+from odoo import SUPERUSER_ID, http
+from odoo.http import request
+
+from .. import const
+from ..models.sms_sms import STATUS_ROUTE
+from ..tools import twilio_api
+
+_logger = logging.getLogger(__name__)
+
+INBOUND_ROUTE = "/paylink/twilio/inbound"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+UUID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+class PaymentLinkTwilioController(http.Controller):
+    @http.route(f"{STATUS_ROUTE}/<string:sms_uuid>", type="http", auth="public", methods=["POST"], csrf=False)
+    def paylink_twilio_status(self, sms_uuid, **kwargs):
+        """Twilio's delivery status of one SMS, identified by the SMS's UUID in the URL.
+
+        Unknown SMS, a signature that is not Twilio's and a status we do not know all get the
+        same 404 and change nothing.
+        """
+        log_sudo = self._get_sms_log(sms_uuid)
+        params = request.httprequest.form.to_dict()
+        if not log_sudo or not self._is_from_twilio(log_sudo.company_id, params):
+            raise NotFound()
+        if params.get("AccountSid") != log_sudo.company_id.paylink_twilio_account_sid:
+            raise NotFound()
+        sid = params.get("MessageSid") or params.get("SmsSid")
+        if log_sudo.twilio_sid and sid != log_sudo.twilio_sid:
+            raise NotFound()
+        status = params.get("MessageStatus") or params.get("SmsStatus")
+        if not log_sudo._paylink_apply_twilio_status(status, error_code=params.get("ErrorCode")):
+            _logger.info("Twilio status callback with unknown status %r ignored", status)
+            raise NotFound()
+        return request.make_response("", status=204)
+
+    @http.route(INBOUND_ROUTE, type="http", auth="public", methods=["POST"], csrf=False)
+    def paylink_twilio_inbound(self, **kwargs):
+        """A customer's reply: STOP (and synonyms) blacklists the number, START removes it."""
+        params = request.httprequest.form.to_dict()
+        company_sudo = self._get_company(params.get("AccountSid"))
+        if not company_sudo or not self._is_from_twilio(company_sudo, params):
+            raise NotFound()
+        keyword = " ".join((params.get("Body") or "").split()).upper()
+        number = params.get("From")
+        # The signature proved the request comes from Twilio: act as the system on its behalf.
+        env = request.env(user=SUPERUSER_ID, su=True)
+        if number and keyword in const.SMS_OPT_OUT_KEYWORDS:
+            env["phone.blacklist"]._add([number], message=f"SMS reply: {keyword}")
+        elif number and keyword in const.SMS_OPT_IN_KEYWORDS:
+            env["phone.blacklist"]._remove([number], message=f"SMS reply: {keyword}")
+        return request.make_response(EMPTY_TWIML, headers=[("Content-Type", "text/xml")])
+
+    # === HELPERS === #
+
+    def _get_sms_log(self, sms_uuid):
+        if not UUID_RE.match(sms_uuid or ""):
+            return None
+        # The signature check that follows needs the company of the SMS; nothing is changed before.
+        env = request.env(user=SUPERUSER_ID, su=True)
+        return env["account.payment.link.message"].search([("sms_uuid", "=", sms_uuid)], limit=1) or None
+
+    def _get_company(self, account_sid):
+        if not account_sid:
+            return None
+        env = request.env(user=SUPERUSER_ID, su=True)
+        return env["res.company"].search([("paylink_twilio_account_sid", "=", account_sid)], limit=1) or None
+
+    def _is_from_twilio(self, company, params):
+        headers = request.httprequest.headers
+        valid = twilio_api.is_valid_signature(
+            company,
+            request.httprequest.url,
+            params,
+            headers.get("X-Twilio-Signature"),
+            signature_settings=headers.get("X-Twilio-Webhooks-Signature-Settings"),
+        )
+        if not valid:
+            _logger.warning("Twilio callback refused: bad signature for %s", request.httprequest.path)
+        return valid

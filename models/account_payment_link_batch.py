@@ -1,0 +1,172 @@
+import logging
+import threading
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+_logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+
+
+class AccountPaymentLinkBatch(models.Model):
+    """A bulk sending of payment links for selected invoices, processed in committed batches.
+
+    Each batch creates the missing links, queues the SMS and emails (they leave through Odoo's
+    queues once the batch is committed) and moves ``done_count`` forward in the same transaction:
+    a batch is either all done, or redone from its start, so no invoice is sent twice.
+    """
+
+    _name = "account.payment.link.batch"
+    _description = "Payment Link Bulk Sending"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+
+    name = fields.Char(required=True, readonly=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, default=lambda self: self.env.company
+    )
+    user_id = fields.Many2one("res.users", string="Requested By", required=True, readonly=True,
+                              default=lambda self: self.env.user)  # fmt: skip
+    move_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
+    channel_sms = fields.Boolean(string="SMS", readonly=True)
+    channel_email = fields.Boolean(string="Email", readonly=True)
+    force = fields.Boolean(string="Send Again", readonly=True,
+                           help="Also send links already sent within the resend window.")  # fmt: skip
+    state = fields.Selection(
+        [("queued", "Queued"), ("running", "Sending"), ("done", "Done")],
+        required=True,
+        default="queued",
+        readonly=True,
+        tracking=True,
+    )
+    total = fields.Integer(readonly=True)
+    done_count = fields.Integer(string="Processed", readonly=True)
+    sent_count = fields.Integer(string="Sent", readonly=True)
+    skipped_count = fields.Integer(
+        string="Skipped", readonly=True, help="Already sent recently, or nothing to pay."
+    )
+    failed_count = fields.Integer(string="Not Sent", readonly=True)
+    progress = fields.Float(compute="_compute_progress")
+    report = fields.Text(readonly=True, help="Why invoices were skipped or not sent.")
+
+    @api.depends("done_count", "total")
+    def _compute_progress(self):
+        for batch in self:
+            batch.progress = 100.0 * batch.done_count / batch.total if batch.total else 100.0
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("channel_sms") and not self.env.user.has_group(
+                "account_payment_link.group_paylink_sms"
+            ):
+                raise AccessError(_("You are not allowed to send payment links by SMS."))
+        return super().create(vals_list)
+
+    # === BUSINESS METHODS === #
+
+    def _process(self, batch_size=BATCH_SIZE, commit=None):
+        """Send the remaining invoices of each job, ``batch_size`` at a time.
+
+        :param commit: called after each batch; by default the cursor's commit, except in tests.
+        """
+        if commit is None:
+            testing = getattr(threading.current_thread(), "testing", False)
+            commit = (lambda: None) if testing else self.env.cr.commit
+        for batch in self:
+            if batch.state == "done":
+                continue
+            # The job runs with the rights of the user who asked for it, in its company.
+            batch_as_user = batch.with_user(batch.user_id).with_company(batch.company_id)
+            moves = batch.move_ids.sorted("id")
+            batch.state = "running"
+            while batch.done_count < len(moves):
+                chunk = moves[batch.done_count : batch.done_count + batch_size]
+                batch_as_user._process_chunk(chunk.with_env(batch_as_user.env))
+                batch.done_count += len(chunk)
+                if batch.done_count >= len(moves):
+                    batch.state = "done"
+                    batch._post_summary()
+                commit()
+                _logger.info("Payment link bulk %s: %d/%d invoices", batch.id, batch.done_count, len(moves))
+                self.env["ir.cron"]._notify_progress(
+                    done=batch.done_count, remaining=len(moves) - batch.done_count
+                )
+            batch.state = "done"
+
+    def _process_chunk(self, moves):
+        """Create the links of ``moves`` and send them; count and explain what was not sent."""
+        self.ensure_one()
+        Message = self.env["account.payment.link.message"]
+        window = 0 if self.force else self.company_id.paylink_resend_window_hours
+        counts = {"sent": 0, "skipped": 0, "failed": 0}
+        report = []
+        payable = moves.filtered(lambda move: move._paylink_is_payable())
+        for move in moves - payable:
+            counts["skipped"] += 1
+            report.append(_("%(invoice)s: nothing to pay.", invoice=move.display_name))
+        links = payable._paylink_get_or_create()
+        recent_sms = Message._paylink_was_sent_recently(links, "sms", window) if self.channel_sms else links
+        recent_email = (
+            Message._paylink_was_sent_recently(links, "email", window) if self.channel_email else links
+        )
+        for link in links:
+            invoice = link.move_id.display_name
+            sms_number = email_partner = False
+            if link not in recent_sms:
+                sms_number = link._paylink_default_sms_number()
+                if not sms_number:
+                    report.append(
+                        _("%(invoice)s: SMS not sent: the customer has no mobile number.", invoice=invoice)
+                    )
+            if link not in recent_email:
+                email_partner = link._paylink_get_recipient_partner()
+                if not email_partner.email:
+                    email_partner = False
+                    report.append(
+                        _("%(invoice)s: email not sent: the customer has no email.", invoice=invoice)
+                    )
+            if not (sms_number or email_partner):
+                counts["skipped" if link in recent_sms and link in recent_email else "failed"] += 1
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    logs = link._paylink_send(
+                        sms_number=sms_number, email_partner=email_partner, strict=False, queue_email=True
+                    )
+            except (UserError, AccessError, ValidationError) as error:
+                counts["failed"] += 1
+                report.append(_("%(invoice)s: %(error)s", invoice=invoice, error=error))
+                continue
+            failed = logs.filtered(lambda log: log.state in ("failed", "opted_out"))
+            for log in failed:
+                report.append(_("%(invoice)s: %(reason)s", invoice=invoice, reason=log.failure_reason))
+            counts["failed" if failed and len(failed) == len(logs) else "sent"] += 1
+        # sudo: the counters are the job's own bookkeeping, whatever the requester's rights.
+        batch_sudo = self.sudo()
+        batch_sudo.write(
+            {
+                "sent_count": batch_sudo.sent_count + counts["sent"],
+                "skipped_count": batch_sudo.skipped_count + counts["skipped"],
+                "failed_count": batch_sudo.failed_count + counts["failed"],
+                "report": "\n".join(filter(None, [batch_sudo.report, *map(str, report)])) or False,
+            }
+        )
+
+    def _post_summary(self):
+        self.ensure_one()
+        self.message_post(
+            body=_(
+                "%(sent)s invoice(s) sent, %(skipped)s skipped, %(failed)s not sent.",
+                sent=self.sent_count,
+                skipped=self.skipped_count,
+                failed=self.failed_count,
+            ),
+            partner_ids=self.user_id.partner_id.ids,
+        )
+
+    @api.model
+    def _cron_process(self):
+        self.search([("state", "!=", "done")], order="id")._process()
+        return True

@@ -1,0 +1,126 @@
+from odoo import _, api, fields, models
+
+from .. import const
+from ..tools.twilio_api import TwilioApi
+
+SMS_STATES = [
+    ("outgoing", "In Queue"),
+    ("queued", "Queued"),
+    ("sent", "Sent"),
+    ("delivered", "Delivered"),
+    ("undelivered", "Undelivered"),
+    ("failed", "Failed"),
+    ("opted_out", "Opted Out"),
+]
+# Our states ranked like Twilio's statuses (const.TWILIO_STATUS_RANK); "opted_out" is final.
+STATE_RANK = {
+    "outgoing": 0,
+    "queued": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "opted_out": 3,
+}
+FAILED_STATES = ("undelivered", "failed", "opted_out")
+
+
+class AccountPaymentLinkMessage(models.Model):
+    """One sending of a payment link to one recipient: an SMS or an email.
+
+    It outlives Odoo's ``sms.sms`` (deleted once sent) so that Twilio's status callbacks, the
+    link's status, the invoice and the "do not send twice" window all read from one place.
+    """
+
+    _name = "account.payment.link.message"
+    _description = "Payment Link Message"
+    _order = "id desc"
+    _check_company_auto = True
+
+    link_id = fields.Many2one("account.payment.link", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="link_id.company_id", store=True, index=True)
+    channel = fields.Selection([("sms", "SMS"), ("email", "Email")], required=True)
+    recipient = fields.Char(required=True, help="The mobile number in E.164, or the email address.")
+    state = fields.Selection(SMS_STATES, required=True, default="outgoing")
+    failure_reason = fields.Char(readonly=True)
+    error_code = fields.Char(string="Twilio Error", readonly=True)
+    sms_uuid = fields.Char(string="SMS UUID", index="btree_not_null", readonly=True, copy=False)
+    twilio_sid = fields.Char(string="Twilio SID", index="btree_not_null", readonly=True, copy=False)
+    mail_message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null")
+    user_id = fields.Many2one("res.users", string="Sent By", default=lambda self: self.env.user)
+
+    _sql_constraints = [
+        ("sms_uuid_unique", "UNIQUE(sms_uuid)", "An SMS is logged once."),
+    ]
+
+    # === BUSINESS METHODS === #
+
+    def _paylink_set_state(self, state, failure_reason=False, error_code=False, twilio_sid=None):
+        """Move each message to ``state`` unless that would be a step back; update its link.
+
+        :return: the messages that changed.
+        """
+        changed = self.browse()
+        for message in self:
+            if STATE_RANK[state] <= STATE_RANK[message.state]:
+                continue
+            values = {"state": state, "failure_reason": failure_reason, "error_code": error_code}
+            if twilio_sid:
+                values["twilio_sid"] = twilio_sid
+            message.write(values)
+            changed |= message
+        changed.link_id._paylink_update_sms_state()
+        return changed
+
+    def _paylink_apply_twilio_status(self, status, error_code=None):
+        """Apply a status callback of Twilio to this SMS and to Odoo's chatter notification.
+
+        :param str status: Twilio's ``MessageStatus``.
+        :param error_code: Twilio's ``ErrorCode`` for undelivered and failed messages.
+        :return: ``False`` for a status we do not know (the caller answers 404), else ``True``.
+        """
+        self.ensure_one()
+        state = const.TWILIO_STATUS_TO_STATE.get(status)
+        if not state:
+            return False
+        failure_type, reason = (False, False)
+        if state in FAILED_STATES:
+            failure_type, reason = TwilioApi.get_error(error_code, self.env.lang or "en_US")
+            if failure_type == "unknown":
+                failure_type = "sms_not_delivered"
+        if not self._paylink_set_state(state, failure_reason=reason, error_code=error_code or False):
+            return True
+        tracker = self.env["sms.tracker"].search([("sms_uuid", "=", self.sms_uuid)], limit=1)
+        if tracker:
+            if state in FAILED_STATES:
+                tracker._action_update_from_sms_state(
+                    "error", failure_type=failure_type, failure_reason=reason
+                )
+            elif state in ("sent", "delivered"):
+                # Odoo's words: "pending" is sent, "sent" is delivered.
+                tracker._action_update_from_sms_state("pending" if state == "sent" else "sent")
+            tracker.mail_notification_id.mail_message_id._notify_message_notification_update()
+        if state in FAILED_STATES:
+            self.link_id._paylink_note_sms_failure(self)
+        if str(error_code) == "21610":
+            self.env["phone.blacklist"]._add(
+                [self.recipient], message=_("Twilio: the customer replied STOP.")
+            )
+        return True
+
+    @api.model
+    def _paylink_was_sent_recently(self, links, channel, hours):
+        """Return the links of ``links`` already sent by ``channel`` in the last ``hours`` hours."""
+        if not hours or not links:
+            return links.browse()
+        since = fields.Datetime.subtract(fields.Datetime.now(), hours=hours)
+        groups = self._read_group(
+            [
+                ("link_id", "in", links.ids),
+                ("channel", "=", channel),
+                ("state", "not in", FAILED_STATES),
+                ("create_date", ">=", since),
+            ],
+            ["link_id"],
+        )
+        return links.browse([link.id for (link,) in groups])

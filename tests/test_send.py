@@ -1,0 +1,430 @@
+"""Sending links by SMS and email, the Twilio gateway and bulk sending (RELIABILITY 20-24, 27)."""
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .. import const
+from ..tools import twilio_api
+from ..tools.sms_text import count_segments
+from .common import PaylinkTestCommon
+
+LANDLINE_UK = "+44 20 7946 0018"
+MOBILE_FR = "+33 6 12 34 56 78"
+
+
+@tagged("post_install", "-at_install")
+class TestSendWizard(PaylinkTestCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.link = cls.make_link(link_type="invoice", move_id=cls.invoice.id)
+
+    def setUp(self):
+        super().setUp()
+        self.twilio.reset()
+
+    def sms_of(self, link):
+        return (
+            self.env["sms.sms"].sudo().search([("mail_message_id.res_id", "=", link.move_id.id or link.id)])
+        )
+
+    def logs_of(self, link, channel):
+        return link.message_log_ids.filtered(lambda log: log.channel == channel)
+
+    def test_both_channels_in_one_action(self):
+        wizard = self.open_send_wizard(self.link, note="Thanks for your order!")
+        self.assertTrue(wizard.channel_sms and wizard.channel_email, "both channels are offered by default")
+        self.assertEqual(wizard.sms_number, "+14155550134", "the customer's mobile, in E.164")
+        self.assertEqual(wizard.email_to, self.customer.email)
+        action = wizard.action_send()
+        self.assertEqual(action["params"]["type"], "success")
+
+        # The SMS waits in Odoo's queue (sent after commit), posted in the invoice's chatter.
+        sms = self.sms_of(self.link)
+        self.assertEqual(len(sms), 1)
+        self.assertEqual(
+            (sms.state, sms.number, sms.paylink_company_id), ("outgoing", "+14155550134", self.company)
+        )
+        expected = (self.company.name, self.invoice.name, "$ 115.00", self.link.url, "Thanks for your order!")
+        for part in (*expected, "Reply STOP to opt out."):
+            self.assertIn(part, sms.body)
+        # The email: one message to the customer from the template, in the invoice's chatter.
+        email_log = self.logs_of(self.link, "email")
+        self.assertEqual(email_log.recipient, self.customer.email)
+        self.assertEqual(email_log.mail_message_id.model, "account.move")
+        self.assertEqual(email_log.mail_message_id.res_id, self.invoice.id)
+        self.assertIn(self.link.url, email_log.mail_message_id.body)
+        self.assertIn(self.customer, email_log.mail_message_id.partner_ids)
+        self.assertTrue(self.link.last_sent_date)
+        self.assertEqual(self.link.sms_state, "outgoing")
+
+        accepted = self.process_sms_queue()
+        self.assertEqual(len(accepted), 1)
+        self.assertEqual(accepted[0]["to"], "+14155550134")
+        self.assertEqual(accepted[0]["from"], "+15005550006")
+        self.assertEqual(accepted[0]["body"], sms.body)
+        self.assertTrue(accepted[0]["_status_callback"].endswith(f"/paylink/twilio/status/{sms.uuid}"))
+        sms_log = self.logs_of(self.link, "sms")
+        self.assertEqual((sms_log.state, sms_log.twilio_sid), ("queued", accepted[0]["sid"]))
+        self.assertEqual(self.link.sms_state, "queued")
+        self.assertEqual(self.invoice.paylink_sms_state, "queued")
+        self.assertEqual(sms.state, "pending", "Odoo's SMS is 'sent to the provider'")
+        # A second run of the queue sends nothing again.
+        self.assertFalse(self.process_sms_queue())
+
+    def test_override_numbers_and_save_mobile(self):
+        wizard = self.open_send_wizard(
+            self.link, sms_number=MOBILE_FR, save_number=True, email_to="Billing@Other.example.com"
+        )
+        wizard.action_send()
+        self.assertEqual(self.customer.mobile, "+33612345678", "saved to the customer, in E.164")
+        self.assertEqual(self.sms_of(self.link).number, "+33612345678")
+        email_log = self.logs_of(self.link, "email")
+        self.assertEqual(email_log.recipient, "billing@other.example.com")
+        contact = email_log.mail_message_id.partner_ids
+        self.assertEqual(contact.email, "billing@other.example.com")
+        self.assertEqual(contact.parent_id, self.customer, "a contact of the customer, not a stranger")
+
+    def test_unsaved_override_leaves_customer_alone(self):
+        self.open_send_wizard(self.link, sms_number=MOBILE_FR, channel_email=False).action_send()
+        self.assertEqual(self.customer.mobile, "+1 415 555 0134")
+        self.assertEqual(self.sms_of(self.link).number, "+33612345678")
+        self.assertFalse(self.logs_of(self.link, "email"))
+
+    def test_sms_preview_and_segments(self):
+        wizard = self.open_send_wizard(self.link, note="<b>Hello</b> & thanks")
+        self.assertEqual(wizard.sms_preview, self.link._paylink_get_sms_body("<b>Hello</b> & thanks"))
+        self.assertTrue(wizard.sms_preview.endswith("Reply STOP to opt out."))
+        chars, segments, encoding = count_segments(wizard.sms_preview)
+        self.assertIn(f"{chars} characters, {segments} SMS ({encoding})", wizard.sms_stats)
+        for text, expected in (
+            ("a" * 160, (160, 1, "GSM-7")),
+            ("a" * 161, (161, 2, "GSM-7")),
+            ("€" * 80, (80, 1, "GSM-7")),  # extension characters count twice
+            ("é" * 160, (160, 1, "GSM-7")),
+            ("ç" * 70, (70, 1, "UCS-2")),  # ç is not in GSM-7 (only Ç is)
+            ("ç" * 71, (71, 2, "UCS-2")),
+            ("👍" * 35, (35, 1, "UCS-2")),  # surrogate pairs count twice: 70 units
+            ("👍" * 36, (36, 2, "UCS-2")),
+        ):
+            with self.subTest(text=text[:3]):
+                self.assertEqual(count_segments(text), expected)
+
+    def test_html_in_names_is_escaped_in_sms_and_email(self):
+        """RELIABILITY 21: the SMS is plain text shown escaped in the chatter; the email escapes."""
+        evil = "<script>alert(1)</script> & Co"
+        self.customer.name = evil
+        self.invoice.ref = evil
+        self.open_send_wizard(self.link, note="<img src=x onerror=alert(2)>").action_send()
+        sms = self.sms_of(self.link)
+        self.assertIn("<img src=x onerror=alert(2)>", sms.body, "plain text reaches the phone unchanged")
+        sms_message = sms.mail_message_id
+        self.assertNotIn("<img", sms_message.body)
+        self.assertIn("&lt;img src=x onerror=alert(2)&gt;", sms_message.body)
+        email_body = self.logs_of(self.link, "email").mail_message_id.body
+        self.assertNotIn("<script>", email_body)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co", email_body)
+        self.assertNotIn("<img", email_body)
+
+    def test_user_without_sms_group_cannot_send_sms(self):
+        """RELIABILITY 20: the channel is unavailable with a reason, and refused through RPC."""
+        wizard = self.open_send_wizard(self.link, user=self.user_accountant)
+        self.assertFalse(wizard.sms_available)
+        self.assertIn("not allowed to send SMS", wizard.sms_unavailable_reason)
+        self.assertFalse(wizard.channel_sms, "not ticked by default")
+        arch = wizard.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="channel_sms"', arch)
+        self.assertRegex(arch, r'name="channel_sms"[^>]*readonly="not sms_available"')
+        # What a crafted RPC call would do: tick it anyway.
+        wizard.write({"channel_sms": True, "sms_number": "+1 415 555 0134"})
+        with self.assertRaises(AccessError):
+            wizard.action_send()
+        with self.assertRaises(AccessError):
+            self.env["account.payment.link.batch"].with_user(self.user_accountant).create(
+                {"name": "x", "move_ids": [fields.Command.set(self.invoice.ids)], "channel_sms": True}
+            )
+        with self.assertRaises(AccessError):
+            self.link.with_user(self.user_accountant)._paylink_send(sms_number="+14155550134")
+        self.assertFalse(self.sms_of(self.link))
+        # Email alone stays allowed.
+        wizard.write({"channel_sms": False})
+        wizard.action_send()
+        self.assertEqual(len(self.logs_of(self.link, "email")), 1)
+
+    def test_sms_unavailable_without_twilio(self):
+        self.company.sudo().paylink_twilio_auth_token = False
+        wizard = self.open_send_wizard(self.link)
+        self.assertFalse(wizard.sms_available)
+        self.assertIn("Twilio is not configured", wizard.sms_unavailable_reason)
+        wizard.write({"channel_sms": True})
+        with self.assertRaisesRegex(UserError, "Twilio is not configured"):
+            wizard.action_send()
+
+    def test_landline_and_invalid_numbers_refused_before_sending(self):
+        """RELIABILITY 22: a clear message, nothing queued, nothing sent."""
+        for number, message in (
+            (LANDLINE_UK, "is a landline"),
+            ("+44 7700 900123", "is not a valid phone number"),
+            ("12", "is not a valid phone number"),
+            ("call me", "is not a valid phone number"),
+        ):
+            with self.subTest(number=number):
+                wizard = self.open_send_wizard(self.link, sms_number=number)
+                self.assertIn(message, wizard.sms_number_warning)
+                with self.assertRaisesRegex(UserError, message):
+                    wizard.action_send()
+        self.assertFalse(self.sms_of(self.link))
+        self.assertFalse(self.link.message_log_ids)
+        # Bulk (not strict): logged as failed with the reason, never queued.
+        logs = self.link._paylink_send(sms_number=LANDLINE_UK, strict=False)
+        self.assertEqual((logs.state, logs.channel), ("failed", "sms"))
+        self.assertIn("landline", logs.failure_reason)
+        self.assertFalse(self.sms_of(self.link))
+        self.assertEqual(self.link.sms_state, "failed")
+
+    def test_twilio_number_errors_fail_with_reason_and_are_not_retried(self):
+        """RELIABILITY 22: 21211, 21614, 21635 and the like: failed with a reason, one request each."""
+        for code, fragment in ((21211, "not a valid phone number"), (21614, "not a mobile number"),
+                               (21635, "landline")):  # fmt: skip
+            with self.subTest(code=code):
+                self.twilio.reset()
+                self.twilio.set_number_error("+14155550134", 400, code, "refused")
+                link = self.make_link()
+                link._paylink_send(sms_number="+14155550134")
+                self.assertFalse(self.process_sms_queue())
+                self.assertEqual(len(self.twilio.requests), 1, "a 4xx is not retried")
+                log = self.logs_of(link, "sms")
+                self.assertEqual((log.state, log.error_code), ("failed", str(code)))
+                self.assertIn(fragment, log.failure_reason)
+                sms = self.sms_of(link)
+                self.assertEqual((sms.state, sms.failure_type), ("error", "sms_number_format"))
+                notification = sms.mail_message_id.notification_ids
+                self.assertEqual(notification.notification_status, "exception")
+                self.assertIn(fragment, notification.failure_reason)
+                self.assertIn(fragment, link.message_ids[0].body, "said in the chatter")
+
+    def test_blacklisted_number_skipped_and_logged(self):
+        """RELIABILITY 23: opted out: nothing sent, logged; the email still goes."""
+        self.env["phone.blacklist"].sudo()._add(["+14155550134"])
+        wizard = self.open_send_wizard(self.link)
+        self.assertIn("opted out", wizard.sms_number_warning)
+        action = wizard.action_send()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("opted out", action["params"]["message"])
+        self.assertFalse(self.sms_of(self.link))
+        log = self.logs_of(self.link, "sms")
+        self.assertEqual(log.state, "opted_out")
+        self.assertEqual(len(self.logs_of(self.link, "email")), 1)
+        self.assertTrue(any("opted out" in body for body in self.invoice.message_ids.mapped("body")))
+        self.assertFalse(self.process_sms_queue())
+
+    def test_blacklisted_after_queueing_is_not_sent(self):
+        """A STOP that arrives between queueing and the queue run still stops the SMS."""
+        self.link._paylink_send(sms_number="+14155550134")
+        self.env["phone.blacklist"].sudo()._add(["+14155550134"])
+        self.assertFalse(self.process_sms_queue())
+        self.assertFalse(self.twilio.requests)
+        self.assertEqual(self.logs_of(self.link, "sms").state, "opted_out")
+        self.assertEqual(self.sms_of(self.link).failure_type, "sms_blacklist")
+
+    def test_twilio_21610_blacklists_the_number(self):
+        self.twilio.set_number_error("+14155550134", 400, 21610, "Attempt to send to unsubscribed recipient")
+        self.link._paylink_send(sms_number="+14155550134")
+        self.process_sms_queue()
+        self.assertEqual(self.logs_of(self.link, "sms").state, "opted_out")
+        self.assertTrue(self.env["phone.blacklist"].sudo().search([("number", "=", "+14155550134")]))
+
+    def test_429_retried_then_succeeds(self):
+        """RELIABILITY 24: 429 twice, then accepted: three requests, one message."""
+        self.twilio.fail_next(429, 20429, "Too Many Requests", times=2)
+        self.link._paylink_send(sms_number="+14155550134")
+        accepted = self.process_sms_queue()
+        self.assertEqual(len(self.twilio.requests), 3)
+        self.assertEqual(len(accepted), 1)
+        self.assertEqual(self.logs_of(self.link, "sms").state, "queued")
+
+    def test_5xx_keeps_sms_in_queue_then_fails_with_reason(self):
+        """RELIABILITY 24: Twilio down: retried, kept in the queue for later runs, then failed."""
+        self.link._paylink_send(sms_number="+14155550134")
+        sms = self.sms_of(self.link)
+        attempts_per_run = 1 + 3  # first try + the retry delays
+        for run in range(1, const.TWILIO_MAX_QUEUE_ATTEMPTS):
+            self.twilio.fail_next(503, None, "Service Unavailable", times=attempts_per_run)
+            self.assertFalse(self.process_sms_queue())
+            self.assertEqual((sms.state, sms.paylink_attempts), ("outgoing", run), "still queued")
+        self.twilio.fail_next(503, None, "Service Unavailable", times=attempts_per_run)
+        self.process_sms_queue()
+        self.assertEqual(len(self.twilio.requests), attempts_per_run * const.TWILIO_MAX_QUEUE_ATTEMPTS)
+        self.assertEqual((sms.state, sms.failure_type), ("error", "sms_server"))
+        log = self.logs_of(self.link, "sms")
+        self.assertEqual(log.state, "failed")
+        self.assertIn("503", log.failure_reason)
+        # Twilio back: resending from the chatter (Odoo's resend) goes through.
+        sms.resend_failed()
+        self.assertEqual(len(self.twilio.messages), 1)
+
+    def test_every_twilio_call_has_a_timeout(self):
+        client = twilio_api.get_client(self.company)
+        self.assertEqual(client.http_client.timeout, const.TWILIO_TIMEOUT)
+        self.assertEqual(client.http_client.api_base, self.twilio.url)
+
+    def test_other_companies_sms_use_odoo_gateway(self):
+        """Only SMS of a company with Twilio go through Twilio; Odoo's own SMS keep IAP."""
+        other = self.env["res.company"].create({"name": "No Twilio"})
+        sms = (
+            self.env["sms.sms"]
+            .sudo()
+            .create({"number": "+14155550134", "body": "hi", "paylink_company_id": other.id})
+        )
+        iap_batches = []
+
+        def fake_iap(api_self, messages, delivery_reports_url=False):
+            iap_batches.append(messages)
+            return [{"uuid": sms.uuid, "state": "success"}]
+
+        from unittest.mock import patch  # noqa: PLC0415 (local to this test)
+
+        from odoo.addons.sms.tools.sms_api import SmsApi  # noqa: PLC0415
+
+        with patch.object(SmsApi, "_send_sms_batch", fake_iap):
+            self.process_sms_queue()
+        self.assertEqual(len(iap_batches), 1)
+        self.assertFalse(self.twilio.requests)
+
+    def test_auto_send_on_post(self):
+        self.company.write({"paylink_auto_create": True, "paylink_auto_send": True,
+                            "paylink_auto_send_sms": True, "paylink_auto_send_email": True})  # fmt: skip
+        invoice = self.init_invoice("out_invoice", partner=self.customer, amounts=[40.0], post=True)
+        link = invoice.paylink_id
+        self.assertTrue(link)
+        self.assertEqual(sorted(link.message_log_ids.mapped("channel")), ["email", "sms"])
+        self.assertEqual(len(self.process_sms_queue()), 1)
+        # Off by default: a company that did not ask sends nothing.
+        self.company.paylink_auto_send = False
+        other = self.init_invoice("out_invoice", partner=self.customer, amounts=[40.0], post=True)
+        self.assertFalse(other.paylink_id.message_log_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestBulkSend(PaylinkTestCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.invoices = cls.env["account.move"]
+        for index in range(50):
+            cls.invoices |= cls.init_invoice("out_invoice", partner=cls.customer, amounts=[10.0 + index])
+        cls.invoices.action_post()
+
+    def bulk(self, moves, user=None, **values):
+        user = user or self.user_sms_sender
+        Wizard = self.env["account.payment.link.send.bulk"].with_user(user)
+        wizard = Wizard.with_context(active_model="account.move", active_ids=moves.ids).create(
+            {"channel_sms": True, "channel_email": True, **values}
+        )
+        wizard.action_send()
+        return self.env["account.payment.link.batch"].search([], limit=1)
+
+    def count(self, moves, channel):
+        return self.env["account.payment.link.message"].search_count(
+            [("link_id.move_id", "in", moves.ids), ("channel", "=", channel)]
+        )
+
+    def test_bulk_sends_each_once_and_rerun_sends_none(self):
+        """RELIABILITY 27: a link per invoice, one SMS and one email each; again: nothing."""
+        self.twilio.reset()
+        batch = self.bulk(self.invoices)
+        self.assertEqual((batch.state, batch.total, batch.done_count), ("done", 50, 50))
+        self.assertEqual((batch.sent_count, batch.skipped_count, batch.failed_count), (50, 0, 0))
+        self.assertEqual(len(self.invoices.paylink_id), 50)
+        self.assertEqual(self.count(self.invoices, "sms"), 50)
+        self.assertEqual(self.count(self.invoices, "email"), 50)
+        self.assertEqual(len(self.process_sms_queue()), 50)
+        self.assertEqual(len({m["body"] for m in self.twilio.messages}), 50, "each invoice its own link")
+
+        again = self.bulk(self.invoices)
+        self.assertNotEqual(again, batch)
+        self.assertEqual((again.sent_count, again.skipped_count), (0, 50))
+        self.assertEqual(self.count(self.invoices, "sms"), 50)
+        self.assertEqual(self.count(self.invoices, "email"), 50)
+        self.assertFalse(self.process_sms_queue())
+        self.assertEqual(len(self.invoices.paylink_id), 50, "active links are reused")
+
+        forced = self.bulk(self.invoices[:5], force=True)
+        self.assertEqual(forced.sent_count, 5)
+        self.assertEqual(self.count(self.invoices, "sms"), 55)
+
+    def test_bulk_commits_per_batch_and_reports_progress(self):
+        batch = (
+            self.env["account.payment.link.batch"]
+            .with_user(self.user_sms_sender)
+            .create(
+                {
+                    "name": "bulk",
+                    "move_ids": [fields.Command.set(self.invoices.ids)],
+                    "total": 50,
+                    "channel_email": True,
+                }
+            )
+        )
+        commits = []
+        batch._process(batch_size=20, commit=lambda: commits.append((batch.done_count, batch.progress)))
+        self.assertEqual(commits, [(20, 40.0), (40, 80.0), (50, 100.0)])
+        self.assertEqual(batch.state, "done")
+        self.assertEqual(self.count(self.invoices, "email"), 50)
+        self.assertIn("50 invoice(s) sent", batch.message_ids[0].body)
+
+    def test_bulk_interrupted_resumes_without_sending_twice(self):
+        """A crash after a committed batch: the next run starts after it."""
+        batch = (
+            self.env["account.payment.link.batch"]
+            .with_user(self.user_sms_sender)
+            .create(
+                {
+                    "name": "bulk",
+                    "move_ids": [fields.Command.set(self.invoices.ids)],
+                    "total": 50,
+                    "channel_email": True,
+                }
+            )
+        )
+
+        def crash_after_first_batch():
+            if batch.done_count == 20:
+                raise KeyboardInterrupt  # the worker dies right after committing batch 1
+
+        # Not assertRaises: Odoo's rolls back to a savepoint, as the crash would not.
+        try:
+            batch._process(batch_size=20, commit=crash_after_first_batch)
+        except KeyboardInterrupt:
+            pass
+        else:
+            self.fail("the run should have been interrupted")
+        self.assertEqual((batch.state, batch.done_count), ("running", 20))
+        self.assertEqual(self.count(self.invoices, "email"), 20)
+        self.env["account.payment.link.batch"]._cron_process()
+        self.assertEqual((batch.state, batch.done_count), ("done", 50))
+        self.assertEqual(self.count(self.invoices, "email"), 50)
+
+    def test_bulk_reports_what_was_not_sent(self):
+        no_contact = self.env["res.partner"].create({"name": "No Contact"})
+        bare = self.init_invoice("out_invoice", partner=no_contact, amounts=[5.0], post=True)
+        paid = self.init_invoice("out_invoice", partner=self.customer, amounts=[5.0], post=True)
+        self.pay(paid, paid.amount_total)
+        batch = self.bulk(bare | paid | self.invoices[:1])
+        self.assertEqual((batch.sent_count, batch.skipped_count, batch.failed_count), (1, 1, 1))
+        self.assertIn("nothing to pay", batch.report)
+        self.assertIn("no mobile number", batch.report)
+        self.assertIn("no email", batch.report)
+
+    def test_bulk_sms_needs_the_group(self):
+        Wizard = self.env["account.payment.link.send.bulk"].with_user(self.user_accountant)
+        wizard = Wizard.with_context(active_model="account.move", active_ids=self.invoices[:2].ids).create({})
+        self.assertFalse(wizard.sms_available)
+        self.assertFalse(wizard.channel_sms)
+        wizard.write({"channel_sms": True})
+        with self.assertRaises(AccessError):
+            wizard.action_send()
+        batch = self.bulk(self.invoices[:2], user=self.user_accountant, channel_sms=False)
+        self.assertEqual(batch.sent_count, 2)
+        self.assertEqual(self.count(self.invoices[:2], "sms"), 0)

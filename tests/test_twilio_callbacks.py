@@ -1,0 +1,202 @@
+"""Twilio's signed callbacks over real HTTP: delivery statuses and STOP/START (RELIABILITY 20, 23, 25)."""
+
+import json
+from unittest.mock import patch
+
+from odoo.tests import HttpCase, tagged
+from odoo.tools import config, mute_logger
+
+from .common import PaylinkTestCommon
+
+NUMBER = "+14155550134"
+INBOUND = "/paylink/twilio/inbound"
+
+
+@tagged("post_install", "-at_install")
+class TestTwilioCallbacks(PaylinkTestCommon, HttpCase):
+    def setUp(self):
+        super().setUp()
+        self.twilio.reset()
+        self.link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        self.link._paylink_send(sms_number=NUMBER)
+        [self.message] = self.process_sms_queue()
+        self.log = self.link.message_log_ids
+        self.assertEqual(self.log.state, "queued")
+
+    def callback(self, status, error_code=None, auth_token=None):
+        return self.twilio.post_status_callback(
+            self.message["sid"], status, error_code, auth_token=auth_token
+        )
+
+    def notification(self):
+        sms_message = self.env["mail.message"].search(
+            [("model", "=", "account.move"), ("res_id", "=", self.invoice.id), ("message_type", "=", "sms")]
+        )
+        return sms_message.notification_ids
+
+    def inbound(self, body, number=NUMBER, token=None, url=None):
+        params = {
+            "MessageSid": "SM" + "1" * 32,
+            "AccountSid": self.twilio_sid,
+            "From": number,
+            "To": "+15005550006",
+            "Body": body,
+        }
+        return self.twilio.post_signed(url or self.base_url() + INBOUND, params, token or self.twilio_token)
+
+    # === STATUS CALLBACKS === #
+
+    @mute_logger("odoo.addons.account_payment_link.controllers.twilio", "odoo.http")
+    def test_forged_and_unknown_callbacks_get_404_and_change_nothing(self):
+        url = self.message["_status_callback"]
+        params = {
+            "MessageSid": self.message["sid"],
+            "AccountSid": self.twilio_sid,
+            "MessageStatus": "delivered",
+        }
+        cases = {
+            "signed with another token": lambda: self.callback("delivered", auth_token="not-the-token"),
+            "no signature": lambda: self.url_open(url, data=params).status_code,
+            "unknown status": lambda: self.callback("teleported"),
+            "unknown SMS": lambda: self.twilio.post_signed(
+                url.rsplit("/", 1)[0] + "/" + "0" * 32, params, self.twilio_token
+            ),
+            "malformed SMS id": lambda: self.twilio.post_signed(
+                url.rsplit("/", 1)[0] + "/x';--", params, self.twilio_token
+            ),
+            "another message's SID": lambda: self.twilio.post_signed(
+                url, {**params, "MessageSid": "SM" + "2" * 32}, self.twilio_token
+            ),
+        }
+        for label, call in cases.items():
+            with self.subTest(label):
+                self.assertEqual(call(), 404)
+                self.assertEqual(self.log.state, "queued")
+                self.assertEqual(self.notification().notification_status, "pending")
+
+    def test_statuses_update_link_invoice_and_chatter_without_downgrade(self):
+        self.assertEqual(self.callback("sent"), 204)
+        self.assertEqual(self.log.state, "sent")
+        self.assertEqual(self.callback("delivered"), 204)
+        self.assertEqual(self.log.state, "delivered")
+        self.assertEqual(self.link.sms_state, "delivered")
+        self.assertEqual(self.invoice.paylink_sms_state, "delivered")
+        self.assertEqual(self.notification().notification_status, "sent", "Odoo's 'Delivered'")
+        # Late and out-of-order callbacks do not step back.
+        for status in ("sent", "queued", "sending"):
+            with self.subTest(status=status):
+                self.assertEqual(self.callback(status), 204)
+                self.assertEqual(self.log.state, "delivered")
+                self.assertEqual(self.notification().notification_status, "sent")
+
+    def test_undelivered_shows_readable_reason_on_link_and_invoice(self):
+        for code, fragment in ((30003, "switched off"), (30005, "does not exist"), (30034, "10DLC")):
+            with self.subTest(code=code):
+                self.log.write({"state": "queued", "failure_reason": False})
+                self.assertEqual(self.callback("undelivered", error_code=code), 204)
+                self.assertEqual((self.log.state, self.log.error_code), ("undelivered", str(code)))
+                self.assertIn(fragment, self.link.sms_failure_reason)
+                self.assertIn(fragment, self.invoice.paylink_sms_failure_reason)
+                self.assertIn(fragment, self.invoice.message_ids[0].body)
+                self.assertIn(fragment, self.notification().failure_reason)
+
+    @mute_logger("odoo.addons.account_payment_link.controllers.twilio", "odoo.http")
+    def test_signature_checked_against_public_url_behind_proxy(self):
+        """Twilio signs the public https URL; Odoo sees it through X-Forwarded-* with proxy_mode."""
+        path = self.message["_status_callback"].split(self.base_url(), 1)[1]
+        public_url = "https://pay.example.com" + path
+        params = {
+            "MessageSid": self.message["sid"],
+            "AccountSid": self.twilio_sid,
+            "MessageStatus": "delivered",
+        }
+        headers = {
+            "X-Twilio-Signature": self.twilio.sign(public_url, params, self.twilio_token),
+            "X-Forwarded-Host": "pay.example.com",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": "203.0.113.9",
+        }
+        with patch.dict(config.options, {"proxy_mode": False}):
+            self.assertEqual(self.url_open(path, data=params, headers=headers).status_code, 404)
+        self.assertEqual(self.log.state, "queued")
+        with patch.dict(config.options, {"proxy_mode": True}):
+            self.assertEqual(self.url_open(path, data=params, headers=headers).status_code, 204)
+        self.assertEqual(self.log.state, "delivered")
+
+    # === INBOUND: STOP / START === #
+
+    @mute_logger("odoo.addons.account_payment_link.controllers.twilio", "odoo.http")
+    def test_stop_then_start(self):
+        Blacklist = self.env["phone.blacklist"].with_context(active_test=False)
+        self.assertEqual(self.inbound("STOP", token="forged"), 404)
+        self.assertFalse(Blacklist.search([("number", "=", NUMBER)]))
+
+        self.assertEqual(self.inbound("  stop "), 200)
+        entry = Blacklist.search([("number", "=", NUMBER)])
+        self.assertTrue(entry.active)
+        # Nothing goes to an opted-out number, and the user is told.
+        logs = self.link._paylink_send(sms_number=NUMBER, strict=False)
+        self.assertEqual(logs.state, "opted_out")
+        self.assertFalse(self.process_sms_queue())
+
+        self.assertEqual(self.inbound("Start"), 200)
+        self.assertFalse(entry.active)
+        self.link._paylink_send(sms_number=NUMBER)
+        self.assertEqual(len(self.process_sms_queue()), 1)
+
+    def test_stop_synonyms_and_other_replies(self):
+        Blacklist = self.env["phone.blacklist"].with_context(active_test=False)
+        for index, keyword in enumerate(("UNSUBSCRIBE", "cancel", "End", "QUIT", "stopall", "Stop All")):
+            number = f"+1415555{index:04d}"
+            with self.subTest(keyword=keyword):
+                self.assertEqual(self.inbound(keyword, number=number), 200)
+                self.assertTrue(Blacklist.search([("number", "=", number)]).active)
+        self.assertEqual(self.inbound("Please stop sending me bills", number="+14155559999"), 200)
+        self.assertFalse(Blacklist.search([("number", "=", "+14155559999")]))
+
+    # === RPC === #
+
+    def test_user_without_sms_group_is_refused_through_json_rpc(self):
+        """RELIABILITY 20 over the wire: the call_kw route refuses the SMS channel."""
+        self.authenticate(self.user_accountant.login, self.user_accountant.login)
+        wizard = self.open_send_wizard(self.link, user=self.user_accountant)
+        before = self.env["sms.sms"].sudo().search_count([])
+        with mute_logger("odoo.http"):
+            response = self.url_open(
+                "/web/dataset/call_kw/account.payment.link.send/write",
+                data=json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": "call",
+                        "id": 1,
+                        "params": {
+                            "model": "account.payment.link.send",
+                            "method": "write",
+                            "args": [[wizard.id], {"channel_sms": True}],
+                            "kwargs": {},
+                        },
+                    }
+                ),  # fmt: skip
+                headers={"Content-Type": "application/json"},
+            )
+            self.assertNotIn("error", response.json())
+            response = self.url_open(
+                "/web/dataset/call_kw/account.payment.link.send/action_send",
+                data=json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": "call",
+                        "id": 2,
+                        "params": {
+                            "model": "account.payment.link.send",
+                            "method": "action_send",
+                            "args": [[wizard.id]],
+                            "kwargs": {},
+                        },
+                    }
+                ),  # fmt: skip
+                headers={"Content-Type": "application/json"},
+            )
+        error = response.json()["error"]
+        self.assertEqual(error["data"]["name"], "odoo.exceptions.AccessError")
+        self.assertEqual(self.env["sms.sms"].sudo().search_count([]), before)

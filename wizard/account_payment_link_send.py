@@ -1,0 +1,179 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import email_normalize
+
+from ..tools.sms_text import count_segments, normalize_mobile
+
+NOTE_MAX_LENGTH = 160
+
+
+class AccountPaymentLinkSend(models.TransientModel):
+    """Send one payment link by SMS, by email, or both."""
+
+    _name = "account.payment.link.send"
+    _description = "Send Payment Link"
+
+    link_id = fields.Many2one("account.payment.link", required=True, readonly=True, ondelete="cascade")
+    company_id = fields.Many2one(related="link_id.company_id")
+    partner_id = fields.Many2one("res.partner", compute="_compute_recipients", store=True, readonly=False)
+    link_url = fields.Char(related="link_id.url")
+    amount = fields.Monetary(related="link_id.amount", currency_field="currency_id")
+    currency_id = fields.Many2one(related="link_id.currency_id")
+
+    channel_sms = fields.Boolean(string="By SMS", compute="_compute_channel_sms", store=True, readonly=False)
+    channel_email = fields.Boolean(string="By Email", compute="_compute_channel_email", store=True, readonly=False)
+    sms_available = fields.Boolean(compute="_compute_sms_available")
+    sms_unavailable_reason = fields.Char(compute="_compute_sms_available")
+
+    sms_number = fields.Char(string="Mobile", compute="_compute_recipients", store=True, readonly=False)
+    sms_number_warning = fields.Char(compute="_compute_sms_number_warning")
+    save_number = fields.Boolean(
+        string="Save this number to the customer",
+        help="Store the number as the customer's mobile, for the next SMS.",
+    )
+    email_to = fields.Char(string="Email", compute="_compute_recipients", store=True, readonly=False)
+    note = fields.Char(
+        string="Message",
+        size=NOTE_MAX_LENGTH,
+        help="An optional short message, added to the SMS and the email. The company name, the "
+        "amount, the link and the opt-out wording are always included.",
+    )
+    sms_preview = fields.Text(string="SMS Preview", compute="_compute_sms_preview")
+    sms_stats = fields.Char(compute="_compute_sms_preview")
+
+    # === COMPUTE METHODS === #
+
+    @api.depends("link_id")
+    def _compute_recipients(self):
+        for wizard in self:
+            link = wizard.link_id
+            if not link:
+                wizard.partner_id = wizard.sms_number = wizard.email_to = False
+                continue
+            partner = link._paylink_get_recipient_partner()
+            wizard.partner_id = partner
+            wizard.sms_number = link._paylink_default_sms_number()
+            wizard.email_to = partner.email or link.partner_id.email
+
+    @api.depends("link_id")
+    def _compute_sms_available(self):
+        can_send = self.env.user.has_group("account_payment_link.group_paylink_sms")
+        for wizard in self:
+            if not can_send:
+                reason = _("You are not allowed to send SMS; ask an administrator for the SMS sender right.")
+            elif not wizard.company_id._paylink_is_twilio_configured():
+                reason = _("Twilio is not configured; an administrator can set it up in the settings.")
+            else:
+                reason = False
+            wizard.sms_available = not reason
+            wizard.sms_unavailable_reason = reason
+
+    @api.depends("sms_available", "link_id")
+    def _compute_channel_sms(self):
+        for wizard in self:
+            link = wizard.link_id
+            wizard.channel_sms = bool(wizard.sms_available and link and link._paylink_default_sms_number())
+
+    @api.depends("link_id")
+    def _compute_channel_email(self):
+        for wizard in self:
+            link = wizard.link_id
+            wizard.channel_email = bool(link and link._paylink_get_recipient_partner().email)
+
+    @api.depends("sms_number", "channel_sms")
+    def _compute_sms_number_warning(self):
+        for wizard in self:
+            warning = False
+            if wizard.channel_sms and wizard.sms_number:
+                e164, warning = normalize_mobile(
+                    wizard.partner_id or wizard.link_id,
+                    wizard.sms_number,
+                    country=wizard.partner_id.country_id,
+                )
+                if e164 and self.env["phone.blacklist"].sudo().search_count([("number", "=", e164)], limit=1):
+                    warning = _("This number opted out of SMS (replied STOP); no SMS will be sent.")
+            wizard.sms_number_warning = warning
+
+    @api.depends("link_id", "note")
+    def _compute_sms_preview(self):
+        for wizard in self:
+            if not wizard.link_id:
+                wizard.sms_preview = wizard.sms_stats = False
+                continue
+            body = wizard.link_id._paylink_get_sms_body(wizard.note)
+            chars, segments, encoding = count_segments(body)
+            wizard.sms_preview = body
+            wizard.sms_stats = _(
+                "%(chars)s characters, %(segments)s SMS (%(encoding)s)",
+                chars=chars,
+                segments=segments,
+                encoding=encoding,
+            )
+
+    # === ACTION METHODS === #
+
+    def action_send(self):
+        """Check the recipients, send by the chosen channels, and say what was sent."""
+        self.ensure_one()
+        link = self.link_id
+        if link.state != "active":
+            raise UserError(_("Only active links can be sent (%(link)s is not).", link=link.name))
+        if not (self.channel_sms or self.channel_email):
+            raise UserError(_("Choose SMS, email or both."))
+        sms_number = email_partner = False
+        if self.channel_sms:
+            if not self.env.user.has_group("account_payment_link.group_paylink_sms"):
+                raise AccessError(_("You are not allowed to send payment links by SMS."))
+            link.company_id._paylink_check_twilio_configured()
+            recipient = self.partner_id or link._paylink_get_recipient_partner()
+            sms_number, error = normalize_mobile(recipient, self.sms_number, country=recipient.country_id)
+            if error:
+                raise UserError(error)
+            if self.save_number and recipient.mobile != sms_number:
+                recipient.mobile = sms_number
+                recipient.message_post(
+                    body=_("Mobile saved while sending payment link %(link)s.", link=link.name)
+                )
+        if self.channel_email:
+            email_partner = self._get_email_partner()
+        logs = link._paylink_send(sms_number=sms_number, email_partner=email_partner, note=self.note)
+        return self._notify_result(logs)
+
+    def _get_email_partner(self):
+        """Return the partner to email: the invoice's address, or the contact of the typed address."""
+        email = email_normalize(self.email_to or "")
+        if not email:
+            raise UserError(_("%(email)s is not a valid email address.", email=self.email_to or _("(empty)")))
+        partner = self.partner_id
+        if partner and email_normalize(partner.email or "") == email:
+            return partner
+        customer = self.link_id.partner_id.commercial_partner_id
+        existing = self.env["res.partner"].search(
+            [("email_normalized", "=", email), ("id", "child_of", customer.id)], limit=1
+        )
+        return existing or self.env["res.partner"].create(
+            {"name": email, "email": email, "parent_id": customer.id, "type": "invoice"}
+        )
+
+    def _notify_result(self, logs):
+        done, skipped = [], []
+        for log in logs:
+            if log.state in ("failed", "opted_out"):
+                skipped.append(_("%(channel)s to %(to)s not sent: %(reason)s", channel=log.channel.upper(),
+                                 to=log.recipient, reason=log.failure_reason))  # fmt: skip
+            else:
+                done.append(log.recipient)
+        message = _("Payment link sent to %(recipients)s.", recipients=", ".join(done)) if done else ""
+        if skipped:
+            message = " ".join([message, *skipped]).strip()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Payment link %(link)s", link=self.link_id.name),
+                "message": message,
+                "type": "warning" if skipped else "success",
+                "sticky": bool(skipped),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
