@@ -23,9 +23,19 @@ class TestTwilioCallbacks(PaylinkTestCommon, HttpCase):
         self.log = self.link.message_log_ids
         self.assertEqual(self.log.state, "queued")
 
+    def over_http(self, call):
+        """Run ``call`` (a request from the Twilio double) with the test's writes visible to the
+        server, and read the server's writes afterwards."""
+        self.env.flush_all()
+        result = call()
+        self.env.invalidate_all()
+        return result
+
     def callback(self, status, error_code=None, auth_token=None):
-        return self.twilio.post_status_callback(
-            self.message["sid"], status, error_code, auth_token=auth_token
+        return self.over_http(
+            lambda: self.twilio.post_status_callback(
+                self.message["sid"], status, error_code, auth_token=auth_token
+            )
         )
 
     def notification(self):
@@ -42,7 +52,11 @@ class TestTwilioCallbacks(PaylinkTestCommon, HttpCase):
             "To": "+15005550006",
             "Body": body,
         }
-        return self.twilio.post_signed(url or self.base_url() + INBOUND, params, token or self.twilio_token)
+        return self.over_http(
+            lambda: self.twilio.post_signed(
+                url or self.base_url() + INBOUND, params, token or self.twilio_token
+            )
+        )
 
     # === STATUS CALLBACKS === #
 
@@ -70,7 +84,7 @@ class TestTwilioCallbacks(PaylinkTestCommon, HttpCase):
         }
         for label, call in cases.items():
             with self.subTest(label):
-                self.assertEqual(call(), 404)
+                self.assertEqual(self.over_http(call), 404)
                 self.assertEqual(self.log.state, "queued")
                 self.assertEqual(self.notification().notification_status, "pending")
 
@@ -92,7 +106,8 @@ class TestTwilioCallbacks(PaylinkTestCommon, HttpCase):
     def test_undelivered_shows_readable_reason_on_link_and_invoice(self):
         for code, fragment in ((30003, "switched off"), (30005, "does not exist"), (30034, "10DLC")):
             with self.subTest(code=code):
-                self.log.write({"state": "queued", "failure_reason": False})
+                self.log.sudo().write({"state": "queued", "failure_reason": False})
+                self.notification().sudo().notification_status = "pending"
                 self.assertEqual(self.callback("undelivered", error_code=code), 204)
                 self.assertEqual((self.log.state, self.log.error_code), ("undelivered", str(code)))
                 self.assertIn(fragment, self.link.sms_failure_reason)
@@ -156,47 +171,27 @@ class TestTwilioCallbacks(PaylinkTestCommon, HttpCase):
 
     # === RPC === #
 
+    def call_kw(self, record, method, *args):
+        """Call ``method`` on ``record`` through Odoo's JSON-RPC route, as the web client does."""
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {"model": record._name, "method": method, "args": [record.ids, *args], "kwargs": {}},
+        }
+        url = f"/web/dataset/call_kw/{record._name}/{method}"
+        return self.url_open(
+            url, data=json.dumps(payload), headers={"Content-Type": "application/json"}
+        ).json()
+
     def test_user_without_sms_group_is_refused_through_json_rpc(self):
         """RELIABILITY 20 over the wire: the call_kw route refuses the SMS channel."""
         self.authenticate(self.user_accountant.login, self.user_accountant.login)
         wizard = self.open_send_wizard(self.link, user=self.user_accountant)
         before = self.env["sms.sms"].sudo().search_count([])
         with mute_logger("odoo.http"):
-            response = self.url_open(
-                "/web/dataset/call_kw/account.payment.link.send/write",
-                data=json.dumps(
-                    {
-                        "jsonrpc": "2.0",
-                        "method": "call",
-                        "id": 1,
-                        "params": {
-                            "model": "account.payment.link.send",
-                            "method": "write",
-                            "args": [[wizard.id], {"channel_sms": True}],
-                            "kwargs": {},
-                        },
-                    }
-                ),  # fmt: skip
-                headers={"Content-Type": "application/json"},
-            )
-            self.assertNotIn("error", response.json())
-            response = self.url_open(
-                "/web/dataset/call_kw/account.payment.link.send/action_send",
-                data=json.dumps(
-                    {
-                        "jsonrpc": "2.0",
-                        "method": "call",
-                        "id": 2,
-                        "params": {
-                            "model": "account.payment.link.send",
-                            "method": "action_send",
-                            "args": [[wizard.id]],
-                            "kwargs": {},
-                        },
-                    }
-                ),  # fmt: skip
-                headers={"Content-Type": "application/json"},
-            )
-        error = response.json()["error"]
+            self.assertNotIn("error", self.call_kw(wizard, "write", {"channel_sms": True}))
+            response = self.call_kw(wizard, "action_send")
+        error = response["error"]
         self.assertEqual(error["data"]["name"], "odoo.exceptions.AccessError")
         self.assertEqual(self.env["sms.sms"].sudo().search_count([]), before)

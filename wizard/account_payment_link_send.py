@@ -21,7 +21,9 @@ class AccountPaymentLinkSend(models.TransientModel):
     currency_id = fields.Many2one(related="link_id.currency_id")
 
     channel_sms = fields.Boolean(string="By SMS", compute="_compute_channel_sms", store=True, readonly=False)
-    channel_email = fields.Boolean(string="By Email", compute="_compute_channel_email", store=True, readonly=False)
+    channel_email = fields.Boolean(
+        string="By Email", compute="_compute_channel_email", store=True, readonly=False
+    )
     sms_available = fields.Boolean(compute="_compute_sms_available")
     sms_unavailable_reason = fields.Char(compute="_compute_sms_available")
 

@@ -28,7 +28,7 @@ registry.category("web_tour.tours").add("account_payment_link_send", {
         {
             content: "Add a short message",
             trigger: ".modal .o_field_widget[name=note] input",
-            run: "edit See you soon",
+            run: "edit See you soon && click .modal .o_field_widget[name=sms_number] input",
         },
         {
             content: "The preview shows it, with the segment count",
