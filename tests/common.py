@@ -185,7 +185,7 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
         """Return the send wizard of ``link`` as ``user`` (the SMS sender by default), with ``values``."""
         user = user or self.user_sms_sender
         action = link.with_user(user).action_send()
-        Wizard = self.env[action["res_model"]].with_user(user).with_context(action["context"])
+        Wizard = self.env[action["res_model"]].with_user(user).with_context(**action["context"])
         return Wizard.create(values)
 
     def process_sms_queue(self):

@@ -77,4 +77,7 @@ class TestInvoiceIntegration(PaylinkTestCommon):
         self.assertTrue(self.customer.paylink_sms_consent)
         self.assertTrue(self.customer.paylink_sms_consent_date)
         self.assertEqual(self.customer.paylink_sms_consent_text, "I agree to texts.")
-        self.assertEqual(self.customer.paylink_sms_number, self.customer.mobile)
+        self.assertEqual(self.customer.paylink_sms_number, "+14155550134", "the mobile, in E.164")
+        # A landline in the phone field is never the SMS number.
+        self.customer.write({"mobile": False, "phone": "+44 20 7946 0018"})
+        self.assertFalse(self.customer.paylink_sms_number)

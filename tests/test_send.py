@@ -39,6 +39,7 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertEqual(wizard.email_to, self.customer.email)
         action = wizard.action_send()
         self.assertEqual(action["params"]["type"], "success")
+        self.assertFalse(self.twilio.requests, "nothing leaves before the transaction commits")
 
         # The SMS waits in Odoo's queue (sent after commit), posted in the invoice's chatter.
         sms = self.sms_of(self.link)
@@ -72,6 +73,18 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertEqual(sms.state, "pending", "Odoo's SMS is 'sent to the provider'")
         # A second run of the queue sends nothing again.
         self.assertFalse(self.process_sms_queue())
+
+    def test_retried_transaction_sends_one_sms(self):
+        """RELIABILITY 11: a transaction that fails after queueing (as on a serialization failure)
+        leaves nothing behind; its retry queues the one SMS that the queue then sends."""
+        with self.assertRaises(RuntimeError), self.env.cr.savepoint():
+            self.link._paylink_send(sms_number="+14155550134")
+            raise RuntimeError("could not serialize access due to concurrent update")
+        self.assertFalse(self.sms_of(self.link))
+        self.link._paylink_send(sms_number="+14155550134")
+        self.assertEqual(len(self.process_sms_queue()), 1)
+        self.assertFalse(self.process_sms_queue())
+        self.assertEqual(len(self.twilio.requests), 1)
 
     def test_override_numbers_and_save_mobile(self):
         wizard = self.open_send_wizard(
@@ -394,12 +407,12 @@ class TestBulkSend(PaylinkTestCommon):
                 raise KeyboardInterrupt  # the worker dies right after committing batch 1
 
         # Not assertRaises: Odoo's rolls back to a savepoint, as the crash would not.
+        interrupted = False
         try:
             batch._process(batch_size=20, commit=crash_after_first_batch)
         except KeyboardInterrupt:
-            pass
-        else:
-            self.fail("the run should have been interrupted")
+            interrupted = True
+        self.assertTrue(interrupted, "the run should have been interrupted")
         self.assertEqual((batch.state, batch.done_count), ("running", 20))
         self.assertEqual(self.count(self.invoices, "email"), 20)
         self.env["account.payment.link.batch"]._cron_process()
