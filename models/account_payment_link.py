@@ -684,7 +684,13 @@ class AccountPaymentLink(models.Model):
         raise AccessError(_("You are not allowed to send payment links by SMS."))
 
     def _paylink_send(
-        self, sms_number=False, email_partner=False, note=False, strict=True, queue_email=False
+        self,
+        sms_number=False,
+        email_partner=False,
+        note=False,
+        strict=True,
+        queue_email=False,
+        rendered_email=None,
     ):
         """Send the link by SMS and/or email, through Odoo's SMS and mail queues.
 
@@ -698,6 +704,7 @@ class AccountPaymentLink(models.Model):
         :param note: the user's short message.
         :param strict: raise on a number that cannot take SMS; otherwise log it and go on (bulk).
         :param queue_email: leave the email to the mail cron instead of sending it after commit.
+        :param rendered_email: the email's ``(subject, body)``, when rendered for a whole batch.
         :return: the ``account.payment.link.message`` records logging what was (not) sent.
         """
         self.ensure_one()
@@ -727,7 +734,9 @@ class AccountPaymentLink(models.Model):
             else:
                 logs |= self._paylink_queue_sms(document, recipient, e164, note)
         if email_partner:
-            logs |= self._paylink_post_email(document, email_partner, note, queue_email)
+            logs |= self._paylink_post_email(
+                document, email_partner, note, queue_email, rendered=rendered_email
+            )
         if logs.filtered(lambda log: log.state in ("outgoing", "queued")):
             self.sudo().last_sent_date = fields.Datetime.now()
         self._paylink_update_sms_state()
@@ -746,7 +755,8 @@ class AccountPaymentLink(models.Model):
         # sudo: sms.sms is a technical model; these records were created just above.
         sms = self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.id)])
         sms.paylink_company_id = self.company_id
-        self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
+        if not self.env.context.get("paylink_no_cron_trigger"):
+            self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
         return self.env["account.payment.link.message"].sudo().create(
             [
                 {"link_id": self.id, "channel": "sms", "recipient": one.number, "sms_uuid": one.uuid,
@@ -756,15 +766,26 @@ class AccountPaymentLink(models.Model):
             ]
         )  # fmt: skip
 
-    def _paylink_post_email(self, document, partner, note, queue_email):
-        """Post the link's email (from its mail.template) in ``document``'s chatter; return its log."""
+    def _paylink_render_emails(self, note=False):
+        """Render the email of each link at once (one template compilation for a whole batch).
+
+        :return: ``{link id: (subject, body)}``.
+        """
         template = self.env.ref("account_payment_link.mail_template_paylink_send")
-        # sudo: the template is ours and renders this link only; the user chose to send it.
+        # sudo: the template is ours and renders these links only; the user chose to send them.
         template = template.sudo().with_context(paylink_note=" ".join((note or "").split()))
-        subject = template._render_field("subject", self.ids, compute_lang=True)[self.id]
-        body = template._render_field(
+        subjects = template._render_field("subject", self.ids, compute_lang=True)
+        bodies = template._render_field(
             "body_html", self.ids, compute_lang=True, options={"post_process": True}
-        )[self.id]
+        )
+        return {link_id: (subjects[link_id], bodies[link_id]) for link_id in self.ids}
+
+    def _paylink_post_email(self, document, partner, note, queue_email, rendered=None):
+        """Post the link's email (from its mail.template) in ``document``'s chatter; return its log.
+
+        :param rendered: ``(subject, body)`` already rendered by :meth:`_paylink_render_emails`.
+        """
+        subject, body = rendered or self._paylink_render_emails(note)[self.id]
         message = document.message_post(
             body=body,
             subject=subject,
@@ -775,7 +796,7 @@ class AccountPaymentLink(models.Model):
             email_add_signature=False,
             force_send=not queue_email,
         )
-        if queue_email:
+        if queue_email and not self.env.context.get("paylink_no_cron_trigger"):
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
         return self.env["account.payment.link.message"].sudo().create(
             {"link_id": self.id, "channel": "email", "recipient": partner.email, "state": "queued",

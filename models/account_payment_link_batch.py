@@ -107,6 +107,8 @@ class AccountPaymentLinkBatch(models.Model):
             counts["skipped"] += 1
             report.append(_("%(invoice)s: nothing to pay.", invoice=move.display_name))
         links = payable._paylink_get_or_create()
+        self._prepare_access_tokens(links.move_id)
+        rendered = links._paylink_render_emails() if self.channel_email else {}
         recent_sms = Message._paylink_was_sent_recently(links, "sms", window) if self.channel_sms else links
         recent_email = (
             Message._paylink_was_sent_recently(links, "email", window) if self.channel_email else links
@@ -132,8 +134,12 @@ class AccountPaymentLinkBatch(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    logs = link._paylink_send(
-                        sms_number=sms_number, email_partner=email_partner, strict=False, queue_email=True
+                    logs = link.with_context(paylink_no_cron_trigger=True)._paylink_send(
+                        sms_number=sms_number,
+                        email_partner=email_partner,
+                        strict=False,
+                        queue_email=True,
+                        rendered_email=rendered.get(link.id),
                     )
             except (UserError, AccessError, ValidationError) as error:
                 counts["failed"] += 1
@@ -143,6 +149,9 @@ class AccountPaymentLinkBatch(models.Model):
             for log in failed:
                 report.append(_("%(invoice)s: %(reason)s", invoice=invoice, reason=log.failure_reason))
             counts["failed" if failed and len(failed) == len(logs) else "sent"] += 1
+        # One wake-up of each queue per batch, not one per message.
+        self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
+        self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
         # sudo: the counters are the job's own bookkeeping, whatever the requester's rights.
         batch_sudo = self.sudo()
         batch_sudo.write(
@@ -153,6 +162,25 @@ class AccountPaymentLinkBatch(models.Model):
                 "report": "\n".join(filter(None, [batch_sudo.report, *map(str, report)])) or False,
             }
         )
+
+    def _prepare_access_tokens(self, moves):
+        """Give the invoices their portal access token in one statement.
+
+        The email to the customer carries the invoice's portal link, for which Odoo writes a token
+        on each invoice with a full ``account.move`` write (re-checking its journal lines): about a
+        third of a bulk sending's time. A token is only a random string, so it is set directly.
+        """
+        missing = moves.filtered(lambda move: not move.access_token)
+        if not missing:
+            return
+        self.env.cr.execute(
+            """
+            UPDATE account_move SET access_token = gen_random_uuid()::text
+             WHERE id IN %s AND access_token IS NULL
+            """,
+            [tuple(missing.ids)],
+        )
+        missing.invalidate_recordset(["access_token"])
 
     def _post_summary(self):
         self.ensure_one()

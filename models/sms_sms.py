@@ -29,6 +29,17 @@ class SmsSms(models.Model):
         help="Queue runs in which Twilio could not take this SMS (unreachable, 429, 5xx).",
     )
 
+    def _split_batch(self):
+        """Batches of one for Twilio: each accepted SMS is committed before the next is sent, so a
+        worker killed mid-run (time limit) never sends an SMS twice and status callbacks never wait
+        on a long transaction. Other SMS keep Odoo's batches."""
+        twilio = self.filtered(
+            lambda sms: sms.paylink_company_id and sms.paylink_company_id._paylink_is_twilio_configured()
+        )
+        for sms_id in twilio.ids:
+            yield [sms_id]
+        yield from super(SmsSms, self - twilio)._split_batch()
+
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
         """Send through Twilio the SMS of companies that configured it; the others as Odoo does."""
         by_company = self.grouped("paylink_company_id")

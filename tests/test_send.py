@@ -1,13 +1,17 @@
 """Sending links by SMS and email, the Twilio gateway and bulk sending (RELIABILITY 20-24, 27)."""
 
+from unittest.mock import patch
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .. import const
 from ..tools import twilio_api
 from ..tools.sms_text import count_segments
 from .common import PaylinkTestCommon
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 
 LANDLINE_UK = "+44 20 7946 0018"
 MOBILE_FR = "+33 6 12 34 56 78"
@@ -85,6 +89,28 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertEqual(len(self.process_sms_queue()), 1)
         self.assertFalse(self.process_sms_queue())
         self.assertEqual(len(self.twilio.requests), 1)
+
+    def test_email_log_follows_the_mail_queue(self):
+        """A delivered email counts as sent; a failed one is marked so and may be sent again."""
+        Message = self.env["account.payment.link.message"]
+        log = self.link._paylink_send(email_partner=self.customer, queue_email=True)
+        self.env["mail.mail"].sudo().search([("mail_message_id", "=", log.mail_message_id.id)]).send()
+        self.assertEqual(log.state, "sent")
+        self.assertEqual(Message._paylink_was_sent_recently(self.link, "email", 24), self.link)
+
+        other = self.make_link()
+        log = other._paylink_send(email_partner=self.customer, queue_email=True)
+        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", log.mail_message_id.id)])
+        IrMailServer = type(self.env["ir.mail_server"])
+        with (
+            patch.object(IrMailServer, "send_email", side_effect=MailDeliveryException("SMTP down")),
+            mute_logger("odoo.addons.mail.models.mail_mail"),
+        ):
+            mail.send(raise_exception=False)
+        self.assertEqual(log.state, "failed")
+        self.assertFalse(
+            Message._paylink_was_sent_recently(other, "email", 24), "a failed email is not 'sent'"
+        )
 
     def test_override_numbers_and_save_mobile(self):
         wizard = self.open_send_wizard(

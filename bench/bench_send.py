@@ -1,0 +1,278 @@
+"""Benchmark: bulk sending of payment links by SMS and email, for N invoices.
+
+Creates a throw-away database with the addon (no demo data) and, in this process, a company wired
+to an in-process Twilio double (tests/twilio_double.py) and to a loopback SMTP sink. For each size
+N it creates N customers and N posted invoices (not timed), then measures, as the crons would run
+them, each in its own cursor:
+
+- ``queue links``: ``account.payment.link.batch._process`` (links, SMS and emails queued);
+- ``send SMS``: ``sms.sms._process_queue`` through the Twilio double;
+- ``send email``: ``mail.mail.process_email_queue`` through the SMTP sink;
+
+with wall time and SQL queries (``odoo.sql_db.sql_counter``). It checks that N links, N SMS and N
+emails went out, that the SMS logs are "queued", and that a second bulk sending of the same
+invoices sends nothing; it exits with 1 when a check fails (the 60 s goal is only reported). A
+small untimed warm-up runs first. The Twilio double answers at once; ``--twilio-latency-ms``
+delays each answer as a real round trip to Twilio would.
+
+Usage (after ``make setup``):  python3 bench/bench_send.py [--sizes 100,1000] [--keep-db]
+The database it creates is dropped at the end unless ``--keep-db``; ``--db NAME`` naming an existing
+database (one kept before) skips the install and never drops it.
+"""
+
+import argparse
+import logging
+import os
+import secrets
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import devenv
+from twilio_double import TwilioDouble
+
+SENDER = "+15005550006"
+GOAL_SECONDS = 60
+
+
+class SmtpSink(socketserver.ThreadingTCPServer):
+    """A loopback SMTP server that accepts everything and keeps ``(recipients, size)`` per message."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), SmtpHandler)
+        self.messages = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def port(self):
+        return self.server_address[1]
+
+
+class SmtpHandler(socketserver.StreamRequestHandler):
+    def reply(self, line):
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self):
+        self.reply("220 sink ESMTP")
+        recipients = []
+        while line := self.rfile.readline():
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                self.reply("250-sink\r\n250 8BITMIME")
+            elif verb == b"RCPT":
+                recipients.append(line.decode().partition(":")[2].strip().strip("<>"))
+                self.reply("250 OK")
+            elif verb == b"DATA":
+                self.reply("354 End data with <CR><LF>.<CR><LF>")
+                size = 0
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    size += len(chunk)
+                with self.server.lock:
+                    self.server.messages.append((recipients, size))
+                recipients = []
+                self.reply("250 OK queued")
+            elif verb == b"QUIT":
+                self.reply("221 Bye")
+                return
+            else:  # HELO, MAIL, RSET, NOOP
+                if verb in (b"MAIL", b"RSET"):
+                    recipients = []
+                self.reply("250 OK")
+
+
+def configure(env, twilio, sid, token, smtp_port):
+    company = env.ref("base.main_company")
+    if not company.chart_template:
+        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+    company.write({
+        "email": "billing@bench.example.com",
+        "paylink_stripe_publishable_key": "pk_test_bench", "paylink_stripe_secret_key": "sk_test_bench",
+        "paylink_twilio_account_sid": sid, "paylink_twilio_auth_token": token,
+        "paylink_twilio_sender": SENDER,
+    })  # fmt: skip
+    env.ref("base.user_admin").partner_id.email = "admin@bench.example.com"
+    env["ir.config_parameter"].set_param("account_payment_link.twilio_api_base", twilio.url)
+    env["ir.mail_server"].search([]).active = False
+    env["ir.mail_server"].create({
+        "name": "bench sink", "smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_encryption": "none",
+    })  # fmt: skip
+    return company
+
+
+def make_invoices(env, company, n, tag):
+    """Create ``n`` customers with a US mobile and an email, and one posted invoice of 100.00 each."""
+    from odoo import Command  # noqa: PLC0415
+
+    us = env.ref("base.us")
+    partners = env["res.partner"].create([
+        {"name": f"Bench {tag} {i}", "email": f"bench.{tag}.{i}@example.com",
+         "mobile": f"+1 415 555 {i % 10000:04d}", "country_id": us.id}
+        for i in range(n)
+    ])  # fmt: skip
+    moves = env["account.move"].with_company(company).create([
+        {"move_type": "out_invoice", "partner_id": partner.id,
+         "invoice_line_ids": [Command.create({"name": "Consulting", "quantity": 1, "price_unit": 100.0,
+                                              "tax_ids": False})]}
+        for partner in partners
+    ])  # fmt: skip
+    moves.action_post()
+    return moves
+
+
+def measure(registry, uid, work):
+    """Run ``work(env)`` in a new cursor as the user ``uid``; return ``(result, seconds, queries)``."""
+    import odoo  # noqa: PLC0415
+
+    queries = odoo.sql_db.sql_counter
+    start = time.perf_counter()
+    with registry.cursor() as cr:
+        result = work(odoo.api.Environment(cr, uid, {}))
+    return result, time.perf_counter() - start, odoo.sql_db.sql_counter - queries
+
+
+def run_size(registry, n, tag, *, twilio, sink, checks):
+    """Create and send ``n`` invoices' links; return the phases' ``(name, seconds, queries)``."""
+    import odoo  # noqa: PLC0415
+    from odoo import SUPERUSER_ID, Command  # noqa: PLC0415
+
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, SUPERUSER_ID, {})
+        company = env.ref("base.main_company")
+        admin_uid = env.ref("base.user_admin").id
+        move_ids = make_invoices(env, company, n, tag).ids
+    sms_before, mail_before = len(twilio.messages), len(sink.messages)
+
+    def new_batch(env):
+        batch = env["account.payment.link.batch"].create({
+            "name": f"Bench {tag}", "company_id": env.company.id, "move_ids": [Command.set(move_ids)],
+            "total": n, "channel_sms": True, "channel_email": True,
+        })  # fmt: skip
+        batch._process(batch_size=100, commit=env.cr.commit)
+        return batch.sent_count, batch.skipped_count, batch.failed_count, batch.report
+
+    def send_mail(env):
+        Mail = env["mail.mail"]
+        for _i in range(n // 1000 + 3):  # the queue sends at most 1,000 emails a call
+            if not Mail.search_count([("state", "=", "outgoing")]):
+                break
+            Mail.process_email_queue()
+
+    phases = []
+    counts, *timing = measure(registry, admin_uid, new_batch)
+    phases.append(("queue links", *timing))
+    _, *timing = measure(registry, SUPERUSER_ID, lambda env: env["sms.sms"]._process_queue())
+    phases.append(("send SMS", *timing))
+    _, *timing = measure(registry, SUPERUSER_ID, send_mail)
+    phases.append(("send email", *timing))
+
+    customers = {f"bench.{tag}.{i}@example.com" for i in range(n)}
+    emailed = sum(1 for rcpts, _size in sink.messages[mail_before:] for r in rcpts if r in customers)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, SUPERUSER_ID, {})
+        links = env["account.payment.link"].search([("move_id", "in", move_ids), ("state", "=", "active")])
+        Log = env["account.payment.link.message"]
+        logs = Log.search([("link_id", "in", links.ids), ("channel", "=", "sms")])
+        checks.append((f"N={n}: batch sent {n} (sent, skipped, failed)", counts[:3] == (n, 0, 0), counts))
+        checks.append((f"N={n}: {n} active links", len(links) == n, len(links)))
+        checks.append((f"N={n}: Twilio double got {n} SMS", len(twilio.messages) - sms_before == n,
+                       len(twilio.messages) - sms_before))  # fmt: skip
+        checks.append((f"N={n}: SMTP sink got {n} emails to customers", emailed == n, emailed))
+        queued = len(logs.filtered(lambda log: log.state == "queued"))
+        checks.append((f"N={n}: {n} SMS logs, all queued", len(logs) == n == queued, (len(logs), queued)))
+        if counts[3]:
+            print(f"batch report (N={n}):\n{counts[3][:2000]}", file=sys.stderr)
+
+    # Again, without force: everything was sent within the resend window, so nothing goes out.
+    sms_before = len(twilio.messages)
+    again, *_timing = measure(registry, admin_uid, new_batch)
+    measure(registry, SUPERUSER_ID, lambda env: env["sms.sms"]._process_queue())
+    checks.append((f"N={n}: second batch sends 0 (sent, skipped, failed)", again[:3] == (0, n, 0), again[:3]))
+    checks.append((f"N={n}: second batch: no new SMS", len(twilio.messages) == sms_before,
+                   len(twilio.messages) - sms_before))  # fmt: skip
+    return phases
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000", help="comma-separated invoice counts")
+    parser.add_argument("--warmup", type=int, default=10, help="invoices sent once, untimed, first (0: none)")
+    parser.add_argument("--twilio-latency-ms", type=int, default=0, help="delay of each Twilio answer")
+    parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--db", default=f"apl_bench_send_{os.getpid()}")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    db = args.db
+    sid, token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
+    twilio = TwilioDouble(accounts={sid: token})
+    if args.twilio_latency_ms:
+        handler = twilio.server.RequestHandlerClass
+
+        class SlowHandler(handler):
+            def do_POST(self):
+                time.sleep(args.twilio_latency_ms / 1000)
+                return super().do_POST()
+
+        twilio.server.RequestHandlerClass = SlowHandler
+    twilio.start()
+    sink = SmtpSink()
+    checks, rows, created = [], [], False
+    try:
+        with devenv.addons_path() as addons_path:
+            common = ["--database", db, "--addons-path", addons_path, "--without-demo", "all",
+                      "--log-level", "warn"]  # fmt: skip
+            if devenv.database_exists(db):  # --db of a kept database: skip the install (~2 minutes)
+                print(f"==> Reusing {db}", flush=True)
+            else:
+                print(f"==> Creating {db}", flush=True)
+                created = True
+                subprocess.run([sys.executable, "-m", "odoo", *common, "--init", devenv.ADDON_NAME,
+                                "--stop-after-init"], check=True, cwd="/")  # fmt: skip
+            import odoo  # noqa: PLC0415
+
+            odoo.tools.config.parse_config([*common, "--no-http"], setup_logging=True)
+            logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # ~10 INFO lines per SMS
+            registry = odoo.modules.registry.Registry(db)
+            with registry.cursor() as cr:
+                configure(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}), twilio, sid, token, sink.port)
+            if args.warmup:
+                print(f"==> Warm-up ({args.warmup} invoices, untimed)", flush=True)
+                run_size(registry, args.warmup, "warmup", twilio=twilio, sink=sink, checks=[])
+            for n in sizes:
+                print(f"==> {n} invoices", flush=True)
+                phases = run_size(registry, n, f"n{n}", twilio=twilio, sink=sink, checks=checks)
+                total = ("total", sum(p[1] for p in phases), sum(p[2] for p in phases))
+                rows += [(n, *phase) for phase in [*phases, total]]
+    finally:
+        twilio.stop()
+        sink.shutdown()
+        if created and not args.keep_db:
+            devenv.drop_database(db)
+    return report(rows, checks)
+
+
+def report(rows, checks):
+    """Print the table, the checks and the goal; return the exit status."""
+    print(f"\n{'invoices':>8}  {'phase':<12} {'seconds':>8} {'queries':>8} {'queries/invoice':>16}")
+    for n, name, seconds, queries in rows:
+        print(f"{n:>8}  {name:<12} {seconds:>8.2f} {queries:>8} {queries / n:>16.1f}")
+    failed = [check for check in checks if not check[1]]
+    for label, ok, value in checks:
+        print(f"{'ok  ' if ok else 'FAIL'} {label}" + ("" if ok else f": got {value}"))
+    big = [row for row in rows if row[1] == "total" and row[0] >= 1000]
+    for n, _name, seconds, _queries in big:
+        print(f"goal: <= {GOAL_SECONDS} s for {n} invoices: {'met' if seconds <= GOAL_SECONDS else 'NOT met'}"
+              f" ({seconds:.1f} s)")  # fmt: skip
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
