@@ -688,6 +688,7 @@ class AccountPaymentLink(models.Model):
         sms_number=False,
         email_partner=False,
         note=False,
+        *,
         strict=True,
         queue_email=False,
         rendered_email=None,
