@@ -738,9 +738,13 @@ class AccountPaymentLink(models.Model):
             logs |= self._paylink_post_email(
                 document, email_partner, note, queue_email, rendered=rendered_email
             )
+        values = {}
         if logs.filtered(lambda log: log.state in ("outgoing", "queued")):
-            self.sudo().last_sent_date = fields.Datetime.now()
-        self._paylink_update_sms_state()
+            values["last_sent_date"] = fields.Datetime.now()
+        if sms_logs := logs.filtered(lambda log: log.channel == "sms"):
+            values.update(sms_state=sms_logs[-1].state, sms_failure_reason=sms_logs[-1].failure_reason)
+        if values:
+            self.sudo().write(values)
         return logs
 
     def _paylink_queue_sms(self, document, recipient, number, note):

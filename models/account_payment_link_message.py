@@ -69,7 +69,7 @@ class AccountPaymentLinkMessage(models.Model):
                 values["twilio_sid"] = twilio_sid
             message.write(values)
             changed |= message
-        changed.link_id._paylink_update_sms_state()
+        changed.filtered(lambda message: message.channel == "sms").link_id._paylink_update_sms_state()
         return changed
 
     def _paylink_apply_twilio_status(self, status, error_code=None):

@@ -1,4 +1,5 @@
 import logging
+import threading
 from datetime import timedelta
 
 from werkzeug.urls import url_join
@@ -29,16 +30,14 @@ class SmsSms(models.Model):
         help="Queue runs in which Twilio could not take this SMS (unreachable, 429, 5xx).",
     )
 
-    def _split_batch(self):
-        """Batches of one for Twilio: each accepted SMS is committed before the next is sent, so a
-        worker killed mid-run (time limit) never sends an SMS twice and status callbacks never wait
-        on a long transaction. Other SMS keep Odoo's batches."""
-        twilio = self.filtered(
-            lambda sms: sms.paylink_company_id and sms.paylink_company_id._paylink_is_twilio_configured()
+    def send(self, unlink_failed=False, unlink_sent=True, auto_commit=False, raise_exception=False):
+        # The Twilio gateway commits after each accepted SMS when the queue commits at all.
+        return super(SmsSms, self.with_context(paylink_sms_auto_commit=auto_commit)).send(
+            unlink_failed=unlink_failed,
+            unlink_sent=unlink_sent,
+            auto_commit=auto_commit,
+            raise_exception=raise_exception,
         )
-        for sms_id in twilio.ids:
-            yield [sms_id]
-        yield from super(SmsSms, self - twilio)._split_batch()
 
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
         """Send through Twilio the SMS of companies that configured it; the others as Odoo does."""
@@ -60,8 +59,14 @@ class SmsSms(models.Model):
 
         Numbers are checked first (E.164, mobile, not opted out): such SMS are never sent. When
         Twilio stays unreachable after the retries, this SMS and the rest of the batch stay in the
-        queue for a later run, up to ``const.TWILIO_MAX_QUEUE_ATTEMPTS`` runs.
+        queue for a later run, up to ``const.TWILIO_MAX_QUEUE_ATTEMPTS`` runs. When the queue
+        commits (its cron, not a test), each accepted SMS is committed before the next is sent: a
+        worker killed mid-batch (time limit) never sends an SMS twice, and a status callback never
+        waits for the batch's transaction.
         """
+        auto_commit = self.env.context.get("paylink_sms_auto_commit") and not getattr(
+            threading.current_thread(), "testing", False
+        )
         api = TwilioApi(company, retry_delays=self._paylink_retry_delays())
         base_url = company.get_base_url()
         blacklisted = set(
@@ -90,9 +95,15 @@ class SmsSms(models.Model):
                     number, sms.body, status_callback=url_join(base_url, f"{STATUS_ROUTE}/{sms.uuid}")
                 )
             if result.get("ok"):
-                sent |= sms
                 if log := logs.get(sms.uuid):
                     log._paylink_set_state("queued", twilio_sid=result["sid"])
+                if auto_commit:
+                    self._paylink_record_results(
+                        sms, [], logs, unlink_failed=unlink_failed, unlink_sent=unlink_sent
+                    )
+                    self.env.cr.commit()
+                else:
+                    sent |= sms
                 continue
             if result.get("transient") and sms.paylink_attempts + 1 < const.TWILIO_MAX_QUEUE_ATTEMPTS:
                 # Twilio is down: stop hammering it; this SMS and the rest wait for the next run.
