@@ -83,19 +83,23 @@ class SmsSms(models.Model):
         }
         sent, failed = self.browse(), []
         postponed = self.browse()
-        for index, sms in enumerate(self):
-            number, error = normalize_mobile(sms, sms.number)
+        # Read the batch once: after a commit, touching one record of a big batch would read the
+        # whole batch again (prefetching), making a run quadratic.
+        todo = [
+            (sms.with_prefetch(sms.ids), sms.number, sms.body, sms.uuid, sms.paylink_attempts) for sms in self
+        ]
+        logs = {uuid: log.with_prefetch(log.ids) for uuid, log in logs.items()}
+        for index, (sms, raw_number, body, uuid, attempts) in enumerate(todo):
+            number, error = normalize_mobile(sms, raw_number)
             if error:
                 result = {"failure_type": "sms_number_format", "reason": error, "error_code": None}
             elif number in blacklisted:
                 reason = _("%(number)s opted out of SMS (replied STOP).", number=number)
                 result = {"failure_type": "sms_blacklist", "reason": reason, "error_code": None}
             else:
-                result = api.send(
-                    number, sms.body, status_callback=url_join(base_url, f"{STATUS_ROUTE}/{sms.uuid}")
-                )
+                result = api.send(number, body, status_callback=url_join(base_url, f"{STATUS_ROUTE}/{uuid}"))
             if result.get("ok"):
-                if log := logs.get(sms.uuid):
+                if log := logs.get(uuid):
                     log._paylink_set_state("queued", twilio_sid=result["sid"])
                 if auto_commit:
                     self._paylink_record_results(
@@ -105,7 +109,7 @@ class SmsSms(models.Model):
                 else:
                     sent |= sms
                 continue
-            if result.get("transient") and sms.paylink_attempts + 1 < const.TWILIO_MAX_QUEUE_ATTEMPTS:
+            if result.get("transient") and attempts + 1 < const.TWILIO_MAX_QUEUE_ATTEMPTS:
                 # Twilio is down: stop hammering it; this SMS and the rest wait for the next run.
                 postponed = self[index:]
                 break
