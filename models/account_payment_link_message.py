@@ -63,6 +63,9 @@ class AccountPaymentLinkMessage(models.Model):
         changed = self.browse()
         for message in self:
             if STATE_RANK[state] <= STATE_RANK[message.state]:
+                # A callback may have overtaken the gateway: keep its state, still learn the SID.
+                if twilio_sid and not message.twilio_sid:
+                    message.twilio_sid = twilio_sid
                 continue
             values = {"state": state, "failure_reason": failure_reason, "error_code": error_code}
             if twilio_sid:

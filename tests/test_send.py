@@ -12,6 +12,7 @@ from ..tools import twilio_api
 from ..tools.sms_text import count_segments
 from .common import PaylinkTestCommon
 from odoo.addons.base.models.ir_mail_server import MailDeliveryException
+from odoo.addons.sms.tools.sms_api import SmsApi
 
 LANDLINE_UK = "+44 20 7946 0018"
 MOBILE_FR = "+33 6 12 34 56 78"
@@ -111,6 +112,15 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertFalse(
             Message._paylink_was_sent_recently(other, "email", 24), "a failed email is not 'sent'"
         )
+
+    def test_callback_overtaking_the_gateway_keeps_its_state(self):
+        """If Twilio's "sent" callback lands before the gateway records "queued", nothing steps back
+        and the SID is still recorded."""
+        log = self.link._paylink_send(sms_number="+14155550134").sudo()
+        log._paylink_set_state("sent")
+        log._paylink_set_state("queued", twilio_sid="SM" + "a" * 32)
+        self.assertEqual((log.state, log.twilio_sid), ("sent", "SM" + "a" * 32))
+        self.assertEqual(self.link.sms_state, "sent")
 
     def test_override_numbers_and_save_mobile(self):
         wizard = self.open_send_wizard(
@@ -321,10 +331,6 @@ class TestSendWizard(PaylinkTestCommon):
         def fake_iap(api_self, messages, delivery_reports_url=False):
             iap_batches.append(messages)
             return [{"uuid": sms.uuid, "state": "success"}]
-
-        from unittest.mock import patch  # noqa: PLC0415 (local to this test)
-
-        from odoo.addons.sms.tools.sms_api import SmsApi  # noqa: PLC0415
 
         with patch.object(SmsApi, "_send_sms_batch", fake_iap):
             self.process_sms_queue()
