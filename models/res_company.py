@@ -187,3 +187,12 @@ class ResCompany(models.Model):
                     company=self.name,
                 )
             )
+
+    def _paylink_get_sms_unavailable_reason(self):
+        """Return why the current user cannot send SMS for this company, or ``False``."""
+        self.ensure_one()
+        if not self.env.user.has_group("account_payment_link.group_paylink_sms"):
+            return _("You are not allowed to send SMS; ask an administrator for the SMS sender right.")
+        if not self._paylink_is_twilio_configured():
+            return _("Twilio is not configured; an administrator can set it up in the settings.")
+        return False

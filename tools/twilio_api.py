@@ -186,39 +186,35 @@ class TwilioApi:
                 "reason": reason,
             }
         except requests.exceptions.ConnectTimeout:
-            return self._unreachable(_lt("Twilio could not be reached (connection timed out)."))
+            return self._server_error(
+                _lt("Twilio could not be reached (connection timed out)."), transient=True
+            )
         except requests.exceptions.Timeout:
             # The request reached Twilio: sending again could send the SMS twice.
-            return {
-                "ok": False,
-                "transient": False,
-                "failure_type": "sms_server",
-                "error_code": None,
-                "reason": _lt(
+            return self._server_error(
+                _lt(
                     "Twilio did not answer in time; the SMS may have been sent. Check Twilio's "
                     "message log before sending again."
-                )._translate(self.lang),
-            }
+                ),
+                transient=False,
+            )
         except requests.exceptions.ConnectionError as error:
             if _never_connected(error):
-                return self._unreachable(_lt("Twilio could not be reached."))
+                return self._server_error(_lt("Twilio could not be reached."), transient=True)
             # Reset after the request went out: as for a timeout, it may have been sent.
-            return {
-                "ok": False,
-                "transient": False,
-                "failure_type": "sms_server",
-                "error_code": None,
-                "reason": _lt(
+            return self._server_error(
+                _lt(
                     "The connection to Twilio broke; the SMS may have been sent. Check Twilio's "
                     "message log before sending again."
-                )._translate(self.lang),
-            }
+                ),
+                transient=False,
+            )
         return {"ok": True, "sid": message.sid, "status": message.status}
 
-    def _unreachable(self, reason):
+    def _server_error(self, reason, transient):
         return {
             "ok": False,
-            "transient": True,
+            "transient": transient,
             "failure_type": "sms_server",
             "error_code": None,
             "reason": reason._translate(self.lang),

@@ -37,14 +37,8 @@ class AccountPaymentLinkSendBulk(models.TransientModel):
 
     @api.depends("company_id")
     def _compute_sms_available(self):
-        can_send = self.env.user.has_group("account_payment_link.group_paylink_sms")
         for wizard in self:
-            if not can_send:
-                reason = _("You are not allowed to send SMS; ask an administrator for the SMS sender right.")
-            elif not wizard.company_id._paylink_is_twilio_configured():
-                reason = _("Twilio is not configured; an administrator can set it up in the settings.")
-            else:
-                reason = False
+            reason = wizard.company_id._paylink_get_sms_unavailable_reason() if wizard.company_id else False
             wizard.sms_available = not reason
             wizard.sms_unavailable_reason = reason
 
