@@ -95,7 +95,7 @@ class AccountMove(models.Model):
         posted = super()._post(soft=soft)
         to_link = posted.filtered(
             lambda move: (
-                move.company_id.paylink_auto_create
+                (move.company_id.paylink_auto_create or move.company_id.paylink_auto_send)
                 and move.company_id._paylink_is_stripe_configured()
                 and move._paylink_is_payable()
                 and not move.paylink_id

@@ -338,14 +338,16 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertFalse(self.twilio.requests)
 
     def test_auto_send_on_post(self):
-        self.company.write({"paylink_auto_create": True, "paylink_auto_send": True,
+        # Sending needs a link: auto-send creates it even without "a link on every invoice".
+        self.company.write({"paylink_auto_create": False, "paylink_auto_send": True,
                             "paylink_auto_send_sms": True, "paylink_auto_send_email": True})  # fmt: skip
         invoice = self.init_invoice("out_invoice", partner=self.customer, amounts=[40.0], post=True)
         link = invoice.paylink_id
         self.assertTrue(link)
         self.assertEqual(sorted(link.message_log_ids.mapped("channel")), ["email", "sms"])
         self.assertEqual(len(self.process_sms_queue()), 1)
-        # Off by default: a company that did not ask sends nothing.
+        # Off by default; a company that did not ask sends nothing.
+        self.assertFalse(self.env["res.company"].create({"name": "New Co"}).paylink_auto_send)
         self.company.paylink_auto_send = False
         other = self.init_invoice("out_invoice", partner=self.customer, amounts=[40.0], post=True)
         self.assertFalse(other.paylink_id.message_log_ids)
