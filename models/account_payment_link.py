@@ -642,14 +642,9 @@ class AccountPaymentLink(models.Model):
         return self.move_id.partner_id or self.partner_id
 
     def _paylink_default_sms_number(self):
-        """Return the recipient's first mobile number in E.164, or ``False``."""
+        """Return the SMS number (E.164 mobile) of the invoice's contact, else of the customer."""
         self.ensure_one()
-        partner = self._paylink_get_recipient_partner()
-        for number in (partner.mobile, partner.phone, self.partner_id.mobile):
-            e164, _error = normalize_mobile(partner, number, country=partner.country_id)
-            if e164:
-                return e164
-        return False
+        return self._paylink_get_recipient_partner().paylink_sms_number or self.partner_id.paylink_sms_number
 
     def _paylink_get_sms_body(self, note=False):
         """Return the SMS text: the compliant parts are ours, the user's note only adds to them.

@@ -372,6 +372,18 @@ class TestBulkSend(PaylinkTestCommon):
         wizard.action_send()
         return self.env["account.payment.link.batch"].search([], limit=1)
 
+    def email_batch(self, moves):
+        """Return a bulk sending by email of ``moves``, not yet processed."""
+        Batch = self.env["account.payment.link.batch"].with_user(self.user_sms_sender)
+        return Batch.create(
+            {
+                "name": "bulk",
+                "move_ids": [fields.Command.set(moves.ids)],
+                "total": len(moves),
+                "channel_email": True,
+            }
+        )
+
     def count(self, moves, channel):
         return self.env["account.payment.link.message"].search_count(
             [("link_id.move_id", "in", moves.ids), ("channel", "=", channel)]
@@ -402,18 +414,7 @@ class TestBulkSend(PaylinkTestCommon):
         self.assertEqual(self.count(self.invoices, "sms"), 55)
 
     def test_bulk_commits_per_batch_and_reports_progress(self):
-        batch = (
-            self.env["account.payment.link.batch"]
-            .with_user(self.user_sms_sender)
-            .create(
-                {
-                    "name": "bulk",
-                    "move_ids": [fields.Command.set(self.invoices.ids)],
-                    "total": 50,
-                    "channel_email": True,
-                }
-            )
-        )
+        batch = self.email_batch(self.invoices)
         commits = []
         batch._process(batch_size=20, commit=lambda: commits.append((batch.done_count, batch.progress)))
         self.assertEqual(commits, [(20, 40.0), (40, 80.0), (50, 100.0)])
@@ -423,18 +424,7 @@ class TestBulkSend(PaylinkTestCommon):
 
     def test_bulk_interrupted_resumes_without_sending_twice(self):
         """A crash after a committed batch: the next run starts after it."""
-        batch = (
-            self.env["account.payment.link.batch"]
-            .with_user(self.user_sms_sender)
-            .create(
-                {
-                    "name": "bulk",
-                    "move_ids": [fields.Command.set(self.invoices.ids)],
-                    "total": 50,
-                    "channel_email": True,
-                }
-            )
-        )
+        batch = self.email_batch(self.invoices)
 
         def crash_after_first_batch():
             if batch.done_count == 20:

@@ -23,13 +23,17 @@ from .. import const
 
 _lt = LazyTranslate(__name__)
 _logger = logging.getLogger(__name__)
+# The SDK logs ten INFO lines per request (headers, URL); ours are kept to warnings, so a bulk
+# sending does not flood the server log. `--log-handler ...twilio_api.sdk:INFO` shows them again.
+_sdk_logger = _logger.getChild("sdk")
+_sdk_logger.setLevel(logging.WARNING)
 
 
 class _PaylinkTwilioHttpClient(TwilioHttpClient):
     """A Twilio HTTP client with a timeout and an optional base URL override."""
 
     def __init__(self, api_base=None, timeout=const.TWILIO_TIMEOUT):
-        super().__init__(timeout=timeout)
+        super().__init__(timeout=timeout, logger=_sdk_logger)
         self.api_base = api_base and api_base.rstrip("/")
 
     def request(self, method, url, *args, **kwargs):
