@@ -2,13 +2,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 {
     "name": "Invoice Payment Links",
-    "summary": "Send customers a secure link to pay an invoice or their balance by card",
-    "version": "18.0.1.0.0",
+    "summary": "Send customers a secure link to pay an invoice or their balance online",
+    "version": "18.0.2.0.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "account_payment_link authors",
     "website": "https://github.com/account-payment-link/account_payment_link",
-    "depends": ["account_payment", "sms"],
+    "depends": ["account_payment", "payment_stripe", "sms"],
     "external_dependencies": {
         "python": ["stripe", "twilio", "phonenumbers"],
     },
@@ -25,6 +25,7 @@
         "views/res_config_settings_views.xml",
         "views/report_invoice.xml",
         "views/pay_page_templates.xml",
+        "views/payment_transaction_views.xml",
         "wizard/account_payment_link_expiry_views.xml",
         "wizard/account_payment_link_send_views.xml",
         "wizard/account_payment_link_send_bulk_views.xml",

@@ -1,29 +1,37 @@
 """External facts about the services this addon talks to."""
 
-# The Stripe API version this addon is written against; sent with every request so that an account
-# upgrade on Stripe's side never changes the shape of what we receive.
+# Stripe: the SDK is used only to verify webhook signatures and for the settings' setup check (the
+# payments themselves go through Odoo's payment_stripe). The API version it is written against;
+# sent with every request so that an account upgrade never changes the shape of what we receive.
 STRIPE_API_VERSION = "2026-10-28.endive"
-STRIPE_API_BASE = "https://api.stripe.com"
-STRIPE_JS_URL = "https://js.stripe.com/v3/"
-# Seconds before a call to Stripe is abandoned; the pay page must answer well before a proxy does.
+# Seconds before a call to Stripe is abandoned.
 STRIPE_TIMEOUT = 20
+# How old a signed webhook event may be (Stripe's own default tolerance), in seconds.
+STRIPE_WEBHOOK_TOLERANCE = 300
+# Account capabilities the setup check reports, with the names customers know them by.
+STRIPE_CAPABILITY_LABELS = {
+    "card_payments": "cards",
+    "us_bank_account_ach_payments": "ACH direct debit",
+    "sepa_debit_payments": "SEPA direct debit",
+    "bacs_debit_payments": "Bacs direct debit",
+    "au_becs_debit_payments": "BECS direct debit",
+    "acss_debit_payments": "pre-authorized debits (Canada)",
+    "link_payments": "Link",
+    "ideal_payments": "iDEAL",
+    "bancontact_payments": "Bancontact",
+    "klarna_payments": "Klarna",
+    "affirm_payments": "Affirm",
+    "afterpay_clearpay_payments": "Afterpay",
+    "cashapp_payments": "Cash App Pay",
+    "us_bank_transfer_payments": "bank transfers",
+}
 
 TWILIO_API_BASE = "https://api.twilio.com"
 TWILIO_TIMEOUT = 15
 
-# System parameters that point the SDKs at a local emulator. Only the test suite and the demo
-# (`make run`) set them; production leaves them empty and talks to the real services.
-PARAM_STRIPE_API_BASE = "account_payment_link.stripe_api_base"
-PARAM_STRIPE_JS_URL = "account_payment_link.stripe_js_url"
+# System parameter that points the Twilio SDK at the loopback double. Only the test suite and the
+# demo (`make run`) set it; production leaves it empty and talks to Twilio.
 PARAM_TWILIO_API_BASE = "account_payment_link.twilio_api_base"
-
-# Webhook: the events we act on, and how old a signed event may be (Stripe's default tolerance).
-STRIPE_HANDLED_EVENTS = (
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "charge.succeeded",
-)
-STRIPE_WEBHOOK_TOLERANCE = 300
 
 # === TWILIO === #
 

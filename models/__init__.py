@@ -1,8 +1,6 @@
 from . import account_payment_link
 from . import account_payment_link_batch
-from . import account_payment_link_event
 from . import account_payment_link_message
-from . import account_payment_link_transaction
 from . import account_move
 from . import account_move_send
 from . import res_company
@@ -10,3 +8,5 @@ from . import res_config_settings
 from . import res_partner
 from . import sms_sms
 from . import mail_mail
+from . import payment_provider
+from . import payment_transaction

@@ -96,7 +96,7 @@ class AccountMove(models.Model):
         to_link = posted.filtered(
             lambda move: (
                 (move.company_id.paylink_auto_create or move.company_id.paylink_auto_send)
-                and move.company_id._paylink_is_stripe_configured()
+                and move.company_id._paylink_is_payment_configured()
                 and move._paylink_is_payable()
                 and not move.paylink_id
             )

@@ -8,8 +8,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import consteq
 
-from ..tools import stripe_api
 from ..tools.sms_text import normalize_mobile
+from odoo.addons.payment import utils as payment_utils
 
 _logger = logging.getLogger(__name__)
 
@@ -100,7 +100,14 @@ class AccountPaymentLink(models.Model):
     payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
     amount_paid = fields.Monetary(readonly=True, copy=False, currency_field="currency_id")
     replaced_by_id = fields.Many2one("account.payment.link", readonly=True, copy=False)
-    transaction_ids = fields.One2many("account.payment.link.transaction", "link_id", readonly=True)
+    transaction_ids = fields.One2many("payment.transaction", "paylink_id", readonly=True)
+    payment_pending = fields.Boolean(
+        string="Payment Processing",
+        compute="_compute_payment_pending",
+        store=True,
+        help="A payment was started and its provider has not confirmed it yet (e.g. a bank debit "
+        "taking a few days). The link takes no other payment meanwhile.",
+    )
     message_log_ids = fields.One2many(
         "account.payment.link.message", "link_id", string="Messages Sent", readonly=True
     )
@@ -116,8 +123,16 @@ class AccountPaymentLink(models.Model):
         readonly=True,
         copy=False,
         tracking=True,
-        help="Stripe reported a payment that does not match this link; see the chatter.",
+        help="The payment provider reported a payment that does not match this link; see the chatter.",
     )
+
+    # Fields that change only through the link's actions (revoke, regenerate, expiry, payment).
+    _PAYLINK_PROTECTED_FIELDS = frozenset(
+        {
+            "state", "access_token", "link_type", "company_id", "partner_id", "move_id", "currency_id",
+            "custom_amount", "payment_id", "amount_paid", "paid_date", "replaced_by_id",
+        }
+    )  # fmt: skip
 
     _sql_constraints = [
         ("access_token_unique", "UNIQUE(access_token)", "A payment link token must be unique."),
@@ -158,6 +173,11 @@ class AccountPaymentLink(models.Model):
             else:
                 link.amount = link.custom_amount
 
+    @api.depends("transaction_ids.state")
+    def _compute_payment_pending(self):
+        for link in self:
+            link.payment_pending = any(tx.state in ("pending", "authorized") for tx in link.transaction_ids)
+
     @api.depends("company_id")
     def _compute_url(self):
         for link in self:
@@ -175,18 +195,6 @@ class AccountPaymentLink(models.Model):
         for link in self.filtered(lambda link: link.link_type == "custom"):
             if link.currency_id.compare_amounts(link.custom_amount, 0.0) <= 0:
                 raise ValidationError(_("The amount of a payment link must be greater than zero."))
-            journal = link.company_id.paylink_journal_id
-            allowed = journal.currency_id or link.company_id.currency_id
-            if journal and link.currency_id != allowed:
-                raise ValidationError(
-                    _(
-                        "Payments by link are recorded in the journal %(journal)s, which accepts "
-                        "%(allowed)s only; this link is in %(currency)s.",
-                        journal=journal.display_name,
-                        allowed=allowed.name,
-                        currency=link.currency_id.name,
-                    )
-                )
 
     @api.constrains("link_type", "move_id", "partner_id")
     def _check_target(self):
@@ -223,7 +231,7 @@ class AccountPaymentLink(models.Model):
                 vals.setdefault("currency_id", move.currency_id.id)
                 vals.setdefault("company_id", move.company_id.id)
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-            company._paylink_check_stripe_configured()
+            company._paylink_check_payment_configured()
             if vals.get("link_type") == "balance":
                 vals.setdefault("currency_id", company.currency_id.id)
             if "expiry_date" not in vals and vals.get("link_type") != "balance":
@@ -233,6 +241,14 @@ class AccountPaymentLink(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if not self.env.su and (protected := self._PAYLINK_PROTECTED_FIELDS & vals.keys()):
+            raise AccessError(
+                _(
+                    "%(fields)s of a payment link change only through its actions (revoke, regenerate, "
+                    "change expiry, payment).",
+                    fields=", ".join(sorted(self._fields[name].string for name in protected)),
+                )
+            )
         if "expiry_date" in vals:
             self._paylink_check_manager(_("change the expiry of a link"))
         return super().write(vals)
@@ -343,7 +359,7 @@ class AccountPaymentLink(models.Model):
         return [
             "access_token", "state", "expiry_date", "link_type", "company_id", "partner_id", "move_id",
             "currency_id", "custom_amount", "description", "paid_date", "payment_id", "first_opened_date",
-            "name",
+            "name", "payment_pending",
         ]  # fmt: skip
 
     def _is_past_expiry(self):
@@ -396,25 +412,30 @@ class AccountPaymentLink(models.Model):
     def _get_unavailable_reason(self):
         """Return why the link cannot take a payment now, or ``False`` when it can."""
         self.ensure_one()
-        if self.state == "paid":
-            return _("This link has already been paid.")
-        if self.link_type == "invoice":
-            move = self.move_id
-            if move.state == "draft":
-                return _("This invoice is not confirmed yet.")
-            if move.state == "cancel":
-                return _("This invoice has been cancelled.")
-            if move.payment_state in ("paid", "in_payment", "reversed"):
-                return _("This invoice is already paid.")
-        if self.currency_id.compare_amounts(self.amount, 0.0) <= 0:
-            return _("There is nothing left to pay.")
-        return False
+        move = self.move_id if self.link_type == "invoice" else self.env["account.move"]
+        reasons = (
+            (self.state == "paid", _("This link has already been paid.")),
+            (
+                self.payment_pending,
+                _(
+                    "Your payment is being processed. This page will show it as paid once the "
+                    "payment provider has confirmed it; no other payment is needed."
+                ),
+            ),
+            (move.state == "draft", _("This invoice is not confirmed yet.")),
+            (move.state == "cancel", _("This invoice has been cancelled.")),
+            (move.payment_state in ("paid", "in_payment", "reversed"), _("This invoice is already paid.")),
+            (self.currency_id.compare_amounts(self.amount, 0.0) <= 0, _("There is nothing left to pay.")),
+        )
+        return next((reason for applies, reason in reasons if applies), False)
 
     def _prepare_pay_page_values(self):
         """Return the values of the pay page of this (sudo'd) link; an override point."""
         self.ensure_one()
         invoices = self._get_open_invoices()
         reason = self._get_unavailable_reason()
+        tips = self._paylink_tips_offered(unavailable_reason=reason)
+        early_payment = self._paylink_get_early_payment() if not reason else {}
         return {
             "link": self,
             "company": self.company_id,
@@ -428,15 +449,17 @@ class AccountPaymentLink(models.Model):
             "page_title": self.move_id.name if self.link_type == "invoice" else self.company_id.name,
             "token": self.access_token,
             "recent_charges": self._get_recent_charges() if self.link_type == "balance" else [],
-            "lines": self.move_id.invoice_line_ids.search_fetch(
+            "lines": self.env["account.move.line"].search_fetch(
                 [("move_id", "=", self.move_id.id), ("display_type", "=", "product")],
                 ["name", "price_subtotal", "currency_id"],
                 order="sequence, id",
             )
             if self.move_id
             else [],
-            "tips": self._paylink_tips_offered(unavailable_reason=reason),
-            "stripe_js_url": stripe_api.get_js_url(self.env),
+            "early_payment": early_payment,
+            "tip_options": self._paylink_get_tip_options(early_payment.get("amount_due", self.amount), tips)
+            if tips
+            else [],
         }
 
     def _get_documents(self):
@@ -471,9 +494,35 @@ class AccountPaymentLink(models.Model):
             return []
         return self.company_id._paylink_get_tip_percentages()
 
-    def _paylink_compute_tip(self, percent):
+    def _paylink_get_early_payment(self):
+        """Return the invoice's early-payment discount when it applies today, as Odoo's portal does.
+
+        :return: ``{"amount_due": discounted amount, "discount": discount, "message": text}``, or
+            an empty dict.
+        """
+        self.ensure_one()
+        if self.link_type != "invoice" or not self.move_id.invoice_payment_term_id.early_discount:
+            return {}
+        next_payment = self.move_id._get_invoice_next_payment_values()
+        if next_payment.get("installment_state") != "epd":
+            return {}
+        return {
+            "amount_due": next_payment["amount_due"],
+            "discount": next_payment["epd_discount_amount_currency"],
+            "message": next_payment["epd_discount_msg"],
+        }
+
+    def _paylink_get_amount_to_pay(self):
+        """Return what the customer pays now, before any tip: the discounted amount when an
+        early-payment discount applies, else the amount due."""
+        self.ensure_one()
+        return self._paylink_get_early_payment().get("amount_due", self.amount)
+
+    def _paylink_compute_tip(self, percent, amount=None):
         """Return the tip for ``percent``, computed here and never taken from the browser.
 
+        :param percent: one of the company's tip percentages, or 0.
+        :param amount: the amount the tip is a percentage of (default: the amount to pay).
         :raise UserError: for a percentage the company does not offer.
         """
         self.ensure_one()
@@ -481,7 +530,49 @@ class AccountPaymentLink(models.Model):
             return 0.0
         if float(percent) not in self._paylink_tips_offered():
             raise UserError(_("This tip is not offered."))
-        return self.currency_id.round(self.amount * float(percent) / 100.0)
+        if amount is None:
+            amount = self._paylink_get_amount_to_pay()
+        return self.currency_id.round(amount * float(percent) / 100.0)
+
+    def _paylink_get_tip_options(self, amount, percentages):
+        """Return the page's tip choices for ``amount``: no tip first, then each percentage.
+
+        :return: list of dicts with ``percent``, ``tip``, ``amount`` (tip included) and
+            ``minor_amount`` (in the currency's minor units, for the payment form's providers).
+        """
+        self.ensure_one()
+        currency = self.currency_id
+        options = []
+        for percent in [0, *percentages]:
+            tip = self._paylink_compute_tip(percent, amount) if percent else 0.0
+            total = currency.round(amount + tip)
+            options.append(
+                {
+                    "percent": percent,
+                    "tip": tip,
+                    "amount": total,
+                    "minor_amount": payment_utils.to_minor_currency_units(total, currency),
+                }
+            )
+        return options
+
+    def _paylink_prepare_transaction_values(self, tip_percent=0.0):
+        """Return the amount, tip and documents of a new payment of this link, computed here.
+
+        :param tip_percent: the tip the customer chose, one of the company's percentages or 0.
+        :return: dict with ``amount`` (tip included), ``tip_amount``, ``invoices``.
+        :raise UserError: when the link cannot take a payment now, or the tip is not offered.
+        """
+        self.ensure_one()
+        if reason := self._get_unavailable_reason():
+            raise UserError(reason)
+        amount = self._paylink_get_amount_to_pay()
+        tip = self._paylink_compute_tip(tip_percent, amount)
+        return {
+            "amount": self.currency_id.round(amount + tip),
+            "tip_amount": tip,
+            "invoices": self._get_open_invoices(),
+        }
 
     def _paylink_flag(self, message):
         """Flag the link for an accountant's review and say why in its chatter."""
@@ -491,83 +582,33 @@ class AccountPaymentLink(models.Model):
         for move in self._get_open_invoices() | self.move_id:
             move.message_post(body=message)
 
-    def _paylink_get_journal(self):
-        self.ensure_one()
-        journal = self.company_id.paylink_journal_id or self.env["account.journal"].search(
-            [("company_id", "=", self.company_id.id), ("type", "=", "bank")], limit=1
-        )
-        if not journal:
-            raise UserError(_("No bank journal to record payments by link in."))
-        return journal
+    def _paylink_mark_paid(self, tx):
+        """Close the link after its transaction's payment was recorded, note it, queue the
+        notifications. Called once, by the transaction's post-processing.
 
-    def _paylink_record_payment(self, tx):
-        """Create, post and reconcile the ``account.payment`` of a succeeded transaction.
-
-        Invoice and balance links pay their open invoices, oldest first; a tip is written off to
-        the company's tip account. A custom amount becomes a customer payment left to allocate.
-        :return: the posted ``account.payment``.
+        :param tx: the done, post-processed ``payment.transaction``.
         """
         self.ensure_one()
-        journal = self._paylink_get_journal()
-        invoices = self._get_open_invoices()
-        reference = _("Payment link %(link)s", link=self.name)
-        if not invoices:
-            payment = self.env["account.payment"].create(
-                {
-                    "payment_type": "inbound",
-                    "partner_type": "customer",
-                    "partner_id": self.partner_id.commercial_partner_id.id,
-                    "amount": tx.amount_total,
-                    "currency_id": tx.currency_id.id,
-                    "journal_id": journal.id,
-                    "memo": reference,
-                }
-            )
-            payment.action_post()
-            return payment
-        values = {
-            "amount": tx.amount_total,
-            "currency_id": tx.currency_id.id,
-            "journal_id": journal.id,
-            "group_payment": True,
-            "communication": reference,
-            "payment_difference_handling": "open",
-        }
-        tip_account = self.company_id.paylink_tip_account_id
-        if tx.tip_amount and tip_account:
-            values.update(
-                payment_difference_handling="reconcile",
-                writeoff_account_id=tip_account.id,
-                writeoff_label=_("Tip"),
-            )
-        wizard = (
-            self.env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=invoices.ids)
-            .create(values)
-        )
-        return wizard._create_payments()
-
-    def _paylink_mark_paid(self, tx, payment):
-        """Close the link after its payment, note it, and queue the notifications."""
-        self.ensure_one()
+        payment = tx.payment_id
         values = {
             "paid_date": fields.Datetime.now(),
             "payment_id": payment.id,
-            "amount_paid": tx.amount_total,
+            "amount_paid": tx.amount,
+            "needs_review": False,
         }
         # A balance link stays usable for the customer's next invoices.
         if self.link_type != "balance":
             values["state"] = "paid"
-        self.write(values)
+        # sudo: the payment is the system's act; the link's closing fields are not for users.
+        self.sudo().write(values)
         message = _(
-            "Paid %(amount)s by card through payment link %(link)s (Stripe %(intent)s).",
-            amount=tx.currency_id.format(tx.amount_total),
+            "Paid %(amount)s through payment link %(link)s with %(provider)s (transaction %(reference)s).",
+            amount=tx.currency_id.format(tx.amount),
             link=self.name,
-            intent=tx.stripe_intent_id,
+            provider=tx.provider_id.name,
+            reference=tx.reference,
         )
         self.message_post(body=message)
-        for move in payment.reconciled_invoice_ids:
-            move.message_post(body=message)
         # The money is in: nothing about the e-mails may undo recording it.
         try:
             with self.env.cr.savepoint():
@@ -581,8 +622,37 @@ class AccountPaymentLink(models.Model):
                 )
             )
 
+    def _paylink_note_failed(self, tx):
+        """Say in the link's chatter that a payment did not go through; the link stays open."""
+        self.ensure_one()
+        self.message_post(
+            body=_(
+                "Payment %(reference)s of %(amount)s did not go through: %(reason)s",
+                reference=tx.reference,
+                amount=tx.currency_id.format(tx.amount),
+                reason=tx.state_message or _("no reason given"),
+            )
+        )
+
+    def _paylink_note_refund(self, refund_tx):
+        """Say in the link's chatter that its payment was refunded (from Odoo or the provider)."""
+        self.ensure_one()
+        self.message_post(
+            body=_(
+                "Refunded %(amount)s of payment %(reference)s (refund %(refund)s).",
+                amount=refund_tx.currency_id.format(-refund_tx.amount),
+                reference=refund_tx.source_transaction_id.reference,
+                refund=refund_tx.reference,
+            )
+        )
+
     def _paylink_send_notifications(self, tx, payment):
-        """Queue the administrators' notice and the customer's receipt (sent by the mail queue)."""
+        """Notify the administrators, and leave the customer's receipt to its cron.
+
+        The receipt carries the invoice PDF, whose rendering takes a second or more: it is not done
+        in the request that records the payment (often the provider's webhook), but by the
+        receipts cron, triggered at once.
+        """
         self.ensure_one()
         company = self.company_id
         if company.paylink_notify_admins:
@@ -593,41 +663,15 @@ class AccountPaymentLink(models.Model):
                 partner_ids=admins.partner_id.ids,
                 subject=_("Payment received through %(link)s", link=self.name),
                 body=_(
-                    "%(partner)s paid %(amount)s by card.",
+                    "%(partner)s paid %(amount)s with %(provider)s.",
                     partner=self.partner_id.display_name,
-                    amount=tx.currency_id.format(tx.amount_total),
+                    amount=tx.currency_id.format(tx.amount),
+                    provider=tx.provider_id.name,
                 ),
             )
         if company.paylink_send_receipt and self.partner_id.email:
-            invoices = payment.reconciled_invoice_ids
-            attachments = self.env["ir.attachment"]
-            pdf = False
-            if invoices:
-                try:
-                    pdf, _type = self.env["ir.actions.report"]._render_qweb_pdf(
-                        "account.account_invoices", invoices.ids
-                    )
-                except UserError as error:
-                    # e.g. wkhtmltopdf missing: the receipt still goes, without the PDF.
-                    _logger.warning("Payment link %s: invoice PDF not rendered: %s", self.id, error)
-                    self.message_post(
-                        body=_("The receipt was sent without the invoice PDF: %(error)s", error=error)
-                    )
-            if pdf:
-                attachments = self.env["ir.attachment"].create(
-                    {
-                        "name": _("Invoices %(names)s.pdf", names=", ".join(invoices.mapped("name"))),
-                        "raw": pdf,
-                        "res_model": tx._name,
-                        "res_id": tx.id,
-                        "mimetype": "application/pdf",
-                    }
-                )
-            template = self.env.ref("account_payment_link.mail_template_paylink_receipt")
-            # Queued, not sent now: the mail queue sends it once this transaction has committed.
-            template.send_mail(
-                tx.id, force_send=False, email_values={"attachment_ids": [(6, 0, attachments.ids)]}
-            )
+            tx.paylink_receipt_state = "to_send"
+            self.env.ref("account_payment_link.ir_cron_paylink_send_receipts")._trigger()
 
     # === SENDING === #
 
@@ -858,14 +902,14 @@ class AccountPaymentLink(models.Model):
 
     @api.model
     def get_hub_info(self):
-        """Return what the hub shows above the list: Stripe's state and this month's total.
+        """Return what the hub shows above the list: what payments lack, and this month's total.
 
-        :return: dict with ``stripe_configured``, ``paid_this_month`` and its display.
+        :return: dict with ``payment_unavailable_reason``, ``paid_this_month`` and its display.
         """
         company = self.env.company
         total = self._get_paid_this_month_total(company)
         return {
-            "stripe_configured": company._paylink_is_stripe_configured(),
+            "payment_unavailable_reason": company._paylink_get_payment_unavailable_reason(),
             "paid_this_month": total,
             "paid_this_month_display": company.currency_id.format(total),
         }
@@ -894,7 +938,8 @@ class AccountPaymentLink(models.Model):
         """Expire the active links whose expiry date has passed."""
         today = fields.Date.context_today(self)
         links = self.search([("state", "=", "active"), ("expiry_date", "<", today)])
-        links.write({"state": "expired"})
+        # sudo: expiring is the link's own lifecycle, run by the cron.
+        links.sudo().write({"state": "expired"})
         for link in links:
             link.message_post(body=_("Link expired."))
         _logger.info("Expired %d payment link(s)", len(links))
@@ -910,15 +955,21 @@ class AccountPaymentLink(models.Model):
             [("company_ids", "in", company.ids), ("account_type", "=", "income_other")], limit=1
         )
         company.write({"paylink_tips_enabled": True, "paylink_tip_account_id": tip_account.id})
-        if not company.sudo().paylink_stripe_secret_key:
-            # Keys that only work against the local emulator that `make run` starts.
-            company.sudo().write(
-                {
-                    "paylink_stripe_publishable_key": "pk_test_demo",
-                    "paylink_stripe_secret_key": "sk_test_demo",
-                    "paylink_stripe_webhook_secret": "whsec_demo",
-                }
-            )
+        company.write(
+            {
+                "paylink_offer_saved_methods": True,
+                "paylink_ask_sms_consent": True,
+                "paylink_send_receipt": True,
+                "paylink_notify_admins": True,
+            }
+        )
+        # Odoo's Demo provider, when installed (`make run` installs it), takes the demo's payments:
+        # no keys, nothing charged.
+        demo_provider = self.env["payment.provider"].search(
+            [("code", "=", "demo"), ("company_id", "=", company.id)], limit=1
+        )
+        if demo_provider and demo_provider.state == "disabled":
+            demo_provider.write({"state": "test", "is_published": True, "allow_tokenization": True})
         Link = self.with_company(company)
         env = Link.env
         Partner = env["res.partner"]

@@ -1,7 +1,14 @@
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+
+from ..tools import stripe_api
+from odoo.addons.payment_stripe import utils as stripe_utils
+from odoo.addons.payment_stripe.const import HANDLED_WEBHOOK_EVENTS
+from odoo.addons.payment_stripe.controllers.main import StripeController
 
 DEFAULT_TIP_PERCENTAGES = "18,20,25"
 DEFAULT_SMS_CONSENT_TEXT = (
@@ -11,23 +18,6 @@ DEFAULT_SMS_CONSENT_TEXT = (
 
 class ResCompany(models.Model):
     _inherit = "res.company"
-
-    # === STRIPE === #
-    paylink_stripe_publishable_key = fields.Char(
-        string="Stripe Publishable Key",
-        help="The key Stripe.js uses on the customer's pay page (pk_...).",
-        copy=False,
-    )
-    paylink_stripe_secret_key = fields.Char(
-        string="Stripe Secret Key",
-        groups="base.group_system",
-        copy=False,
-    )
-    paylink_stripe_webhook_secret = fields.Char(
-        string="Stripe Webhook Signing Secret",
-        groups="base.group_system",
-        copy=False,
-    )
 
     # === TWILIO === #
     paylink_twilio_account_sid = fields.Char(
@@ -75,7 +65,11 @@ class ResCompany(models.Model):
         default=DEFAULT_TIP_PERCENTAGES,
         help="Comma-separated percentages offered as tips, e.g. 18,20,25.",
     )
-    paylink_allow_save_card = fields.Boolean(string="Allow Saving Cards")
+    paylink_offer_saved_methods = fields.Boolean(
+        string="Offer Saved Payment Methods on Links",
+        help="Offer the customer's saved payment methods on the link's page. Off by default: whoever "
+        "holds a forwarded link could otherwise pay with the customer's saved card.",
+    )
     paylink_ask_sms_consent = fields.Boolean(string="Ask for SMS Reminder Consent")
     paylink_sms_consent_text = fields.Char(
         string="SMS Consent Text", default=DEFAULT_SMS_CONSENT_TEXT, translate=True
@@ -84,11 +78,12 @@ class ResCompany(models.Model):
     paylink_send_receipt = fields.Boolean(
         string="Email a Receipt", default=True, help="Email the customer a receipt with the invoice PDF."
     )
-    paylink_journal_id = fields.Many2one(
-        "account.journal",
-        string="Payment Journal",
-        domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', id)]",
-        help="The journal in which payments received through links are recorded.",
+    paylink_payment_check_result = fields.Html(
+        string="Payment Setup Check",
+        readonly=True,
+        copy=False,
+        sanitize=True,
+        help="The result of the last *Check payment setup*.",
     )
     paylink_tip_account_id = fields.Many2one(
         "account.account",
@@ -148,23 +143,96 @@ class ResCompany(models.Model):
             return False
         return fields.Date.context_today(self) + timedelta(days=self.paylink_expiry_days)
 
-    def _paylink_is_stripe_configured(self):
+    def _paylink_get_payment_providers(self):
+        """Return the providers of this company that can take link payments (enabled or test)."""
         self.ensure_one()
-        # sudo: only whether the secrets are set is disclosed, never their value.
-        company_sudo = self.sudo()
-        return bool(company_sudo.paylink_stripe_secret_key and company_sudo.paylink_stripe_publishable_key)
+        # sudo: providers are read for their state only; no secret leaves this method.
+        providers_sudo = (
+            self.env["payment.provider"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", self.id),
+                    ("state", "in", ("enabled", "test")),
+                    ("is_published", "=", True),
+                ]
+            )
+        )
+        return providers_sudo.filtered(lambda provider: not provider._paylink_get_unusable_reason())
 
-    def _paylink_check_stripe_configured(self):
+    def _paylink_get_stripe_provider(self):
+        """Return the company's Stripe provider (``payment_stripe``), enabled or not."""
+        self.ensure_one()
+        # sudo: the provider is read to show its state in the settings; no secret leaves here.
+        return (
+            self.env["payment.provider"]
+            .sudo()
+            .search([("code", "=", "stripe"), ("company_id", "=", self.id)], limit=1)
+        )
+
+    def _paylink_check_payment_setup(self):
+        """Ask Stripe, with the provider's keys, whether it is ready for link payments; keep the
+        result on the company for the settings to show.
+
+        :return: the lines of :func:`~..tools.stripe_api.check_setup`.
+        """
+        self.ensure_one()
+        provider = self._paylink_get_stripe_provider()
+        if not provider:
+            raise UserError(_("There is no Stripe payment provider for %(company)s.", company=self.name))
+        webhook_url = self.get_base_url() + StripeController._webhook_url
+        lines = stripe_api.check_setup(
+            stripe_utils.get_secret_key(provider), webhook_url, HANDLED_WEBHOOK_EVENTS
+        )
+        if provider._paylink_get_unusable_reason():
+            lines.append((False, _("Webhook signing secret"), provider._paylink_get_unusable_reason()))
+        icons = {
+            True: "fa-check text-success",
+            False: "fa-times text-danger",
+            None: "fa-question text-warning",
+        }
+        self.paylink_payment_check_result = Markup("<ul class='list-unstyled mb-0'>%s</ul>") % Markup(
+            ""
+        ).join(
+            Markup("<li><i class='fa %s'/> <strong>%s</strong>: %s</li>") % (icons[ok], label, detail)
+            for ok, label, detail in lines
+        )
+        return lines
+
+    def _paylink_is_payment_configured(self):
+        self.ensure_one()
+        return bool(self._paylink_get_payment_providers())
+
+    def _paylink_get_payment_unavailable_reason(self):
+        """Return what is missing for this company's links to take payments, or ``False``."""
+        self.ensure_one()
+        if self._paylink_is_payment_configured():
+            return False
+        # sudo: the provider's name and state only, to say what to fix.
+        unusable = (
+            self.env["payment.provider"]
+            .sudo()
+            .search([("company_id", "=", self.id), ("state", "in", ("enabled", "test"))])
+        )
+        reasons = [reason for provider in unusable if (reason := provider._paylink_get_unusable_reason())]
+        reasons += [
+            _("%(provider)s is enabled but not published.", provider=provider.name)
+            for provider in unusable
+            if not provider.is_published and not provider._paylink_get_unusable_reason()
+        ]
+        if reasons:
+            return " ".join(reasons)
+        return _(
+            "No payment provider is enabled for %(company)s: enable one (Stripe, or another) in "
+            "Invoicing > Configuration > Payment Providers.",
+            company=self.name,
+        )
+
+    def _paylink_check_payment_configured(self):
         """Raise a clear error when the company cannot take payments by link."""
         self.ensure_one()
-        if not self._paylink_is_stripe_configured():
-            raise UserError(
-                _(
-                    "Stripe is not configured for %(company)s: add the Stripe keys in Invoicing "
-                    "settings, section Payment links, before creating payment links.",
-                    company=self.name,
-                )
-            )
+        if reason := self._paylink_get_payment_unavailable_reason():
+            raise UserError(reason)
 
     def _paylink_is_twilio_configured(self):
         self.ensure_one()

@@ -1,31 +1,22 @@
-import stripe
-
 from odoo import _, api, fields, models
 
-from ..tools import stripe_api
-
-WEBHOOK_ROUTE = "/paylink/stripe/webhook"
 TWILIO_INBOUND_ROUTE = "/paylink/twilio/inbound"
 
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    paylink_stripe_publishable_key = fields.Char(
-        related="company_id.paylink_stripe_publishable_key", readonly=False
+    paylink_payment_status = fields.Char(string="Link Payments", compute="_compute_paylink_payment_status")
+    paylink_stripe_provider_id = fields.Many2one(
+        "payment.provider", string="Stripe Provider", compute="_compute_paylink_payment_status"
     )
-    paylink_stripe_secret_key = fields.Char(related="company_id.paylink_stripe_secret_key", readonly=False)
-    paylink_stripe_webhook_secret = fields.Char(
-        related="company_id.paylink_stripe_webhook_secret", readonly=False
-    )
-    paylink_stripe_webhook_url = fields.Char(
-        string="Stripe Webhook URL", compute="_compute_paylink_stripe_webhook_url"
-    )
+    paylink_stripe_status = fields.Char(string="Stripe Status", compute="_compute_paylink_payment_status")
+    paylink_payment_check_result = fields.Html(related="company_id.paylink_payment_check_result")
     paylink_twilio_account_sid = fields.Char(related="company_id.paylink_twilio_account_sid", readonly=False)
     paylink_twilio_auth_token = fields.Char(related="company_id.paylink_twilio_auth_token", readonly=False)
     paylink_twilio_sender = fields.Char(related="company_id.paylink_twilio_sender", readonly=False)
     paylink_twilio_inbound_url = fields.Char(
-        string="Twilio Incoming Messages URL", compute="_compute_paylink_stripe_webhook_url"
+        string="Twilio Incoming Messages URL", compute="_compute_paylink_twilio_inbound_url"
     )
     paylink_auto_create = fields.Boolean(related="company_id.paylink_auto_create", readonly=False)
     paylink_auto_send = fields.Boolean(related="company_id.paylink_auto_send", readonly=False)
@@ -37,42 +28,48 @@ class ResConfigSettings(models.TransientModel):
     paylink_expiry_days = fields.Integer(related="company_id.paylink_expiry_days", readonly=False)
     paylink_tips_enabled = fields.Boolean(related="company_id.paylink_tips_enabled", readonly=False)
     paylink_tip_percentages = fields.Char(related="company_id.paylink_tip_percentages", readonly=False)
-    paylink_allow_save_card = fields.Boolean(related="company_id.paylink_allow_save_card", readonly=False)
+    paylink_offer_saved_methods = fields.Boolean(
+        related="company_id.paylink_offer_saved_methods", readonly=False
+    )
     paylink_ask_sms_consent = fields.Boolean(related="company_id.paylink_ask_sms_consent", readonly=False)
     paylink_sms_consent_text = fields.Char(related="company_id.paylink_sms_consent_text", readonly=False)
     paylink_notify_admins = fields.Boolean(related="company_id.paylink_notify_admins", readonly=False)
     paylink_send_receipt = fields.Boolean(related="company_id.paylink_send_receipt", readonly=False)
-    paylink_journal_id = fields.Many2one(related="company_id.paylink_journal_id", readonly=False)
     paylink_tip_account_id = fields.Many2one(related="company_id.paylink_tip_account_id", readonly=False)
 
     @api.depends("company_id")
-    def _compute_paylink_stripe_webhook_url(self):
+    def _compute_paylink_twilio_inbound_url(self):
         for settings in self:
-            base_url = settings.company_id.get_base_url()
-            settings.paylink_stripe_webhook_url = base_url + WEBHOOK_ROUTE
-            settings.paylink_twilio_inbound_url = base_url + TWILIO_INBOUND_ROUTE
+            settings.paylink_twilio_inbound_url = settings.company_id.get_base_url() + TWILIO_INBOUND_ROUTE
 
-    def action_paylink_check_stripe(self):
-        """Ask Stripe for the account's balance with the saved key and say whether it worked."""
+    @api.depends("company_id")
+    def _compute_paylink_payment_status(self):
+        for settings in self:
+            company = settings.company_id
+            providers = company._paylink_get_payment_providers()
+            settings.paylink_payment_status = company._paylink_get_payment_unavailable_reason() or _(
+                "Links take payments with: %(providers)s.", providers=", ".join(providers.mapped("name"))
+            )
+            stripe = company._paylink_get_stripe_provider()
+            settings.paylink_stripe_provider_id = stripe
+            settings.paylink_stripe_status = stripe and stripe._paylink_get_status_text()
+
+    def action_paylink_open_provider(self):
+        """Open the company's Stripe provider (where *Connect Stripe* is), else the providers."""
         self.ensure_one()
-        company = self.company_id
-        if not company._paylink_is_stripe_configured():
-            return self._paylink_notify(
-                _("Add the publishable and the secret key first, then save."), "warning"
-            )
-        try:
-            stripe_api.get_client(company).v1.balance.retrieve()
-        except stripe.AuthenticationError:
-            return self._paylink_notify(_("Stripe refused the secret key."), "danger")
-        except stripe.StripeError as error:
-            return self._paylink_notify(
-                _("Could not reach Stripe: %(error)s", error=error.user_message or str(error)), "danger"
-            )
-        return self._paylink_notify(_("Stripe accepted the secret key."), "success")
+        stripe = self.company_id._paylink_get_stripe_provider()
+        if stripe:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "payment.provider",
+                "res_id": stripe.id,
+                "view_mode": "form",
+                "views": [(False, "form")],
+            }
+        return self.env["ir.actions.act_window"]._for_xml_id("payment.action_payment_provider")
 
-    def _paylink_notify(self, message, kind):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"title": _("Stripe connection"), "message": message, "type": kind, "sticky": False},
-        }
+    def action_paylink_check_payment_setup(self):
+        """Check the Stripe provider's keys, webhook endpoint and payment methods with Stripe."""
+        self.ensure_one()
+        self.company_id._paylink_check_payment_setup()
+        return {"type": "ir.actions.client", "tag": "reload"}

@@ -1,6 +1,5 @@
 from odoo import _, api, fields, models
 
-from ..tools import stripe_api
 from ..tools.sms_text import normalize_mobile
 
 
@@ -19,13 +18,6 @@ class ResPartner(models.Model):
         string="Mobile for SMS",
         compute="_compute_paylink_sms_number",
         help="The number payment links are sent to by SMS: the mobile, else the phone, when it can take SMS.",
-    )
-    paylink_stripe_customer_id = fields.Char(
-        string="Stripe Customer",
-        company_dependent=True,
-        copy=False,
-        groups="account_payment_link.group_paylink_user",
-        help="The Stripe Customer that holds the cards this customer chose to save.",
     )
     paylink_sms_consent = fields.Boolean(string="SMS Reminder Consent", copy=False, tracking=True)
     paylink_sms_consent_date = fields.Datetime(string="SMS Consent Given On", copy=False)
@@ -96,27 +88,6 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
         action["context"] = {"default_partner_id": self.commercial_partner_id.id}
         return action
-
-    def _paylink_get_stripe_customer(self, company):
-        """Return the id of the customer's Stripe Customer in ``company``'s account, creating it once.
-
-        :raise PaylinkStripeError: when Stripe cannot be reached.
-        """
-        self.ensure_one()
-        partner = self.commercial_partner_id.with_company(company).sudo()
-        if partner.paylink_stripe_customer_id:
-            return partner.paylink_stripe_customer_id
-        params = {"name": partner.name, "metadata": {"odoo_partner_id": str(partner.id)}}
-        if partner.email:
-            params["email"] = partner.email
-        customer = stripe_api.call(
-            company,
-            lambda client: client.v1.customers.create(
-                params=params, options={"idempotency_key": f"paylink-customer-{company.id}-{partner.id}"}
-            ),
-        )
-        partner.paylink_stripe_customer_id = customer.id
-        return customer.id
 
     def _paylink_record_sms_consent(self, text):
         """Store the customer's consent to SMS reminders, with when and the exact wording."""

@@ -78,23 +78,6 @@ def wait_for_http(url, timeout=30.0, process=None):
     return False
 
 
-def start_localstripe(port, log=subprocess.DEVNULL):
-    """Start the Stripe emulator on 127.0.0.1:``port``; return ``(process, url)``."""
-    if not VENV_PYTHON.exists():
-        fail("The tools virtualenv (.venv) is missing: run `make setup` first.")
-    process = subprocess.Popen(
-        [str(VENV_PYTHON), str(ADDON_DIR / "scripts/localstripe_loopback.py"), "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    if not wait_for_http(url + "/js.stripe.com/v3/", process=process):
-        stop(process)
-        fail(f"localstripe did not start on {url}")
-    return process, url
-
-
 def stop(process, timeout=10):
     """Stop a child started in its own session, and everything it started."""
     if process is None or process.poll() is not None:

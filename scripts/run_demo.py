@@ -1,8 +1,9 @@
 """`make run`: a demo database served on http://localhost:8069, with no keys needed.
 
-Creates (once) the database ``apl_demo`` with the addon and its demo data, points the company at
-the Stripe emulator (localstripe, port 8420) and at the Twilio double (port 8421, whose /outbox
-page lists the SMS "sent"), then serves Odoo until Ctrl-C, which stops everything it started.
+Creates (once) the database ``apl_demo`` with the addon, its demo data and Odoo's Demo payment
+provider (``payment_demo``: payments are simulated, nothing is charged), points the company at the
+Twilio double (port 8421, whose /outbox page lists the SMS "sent"), then serves Odoo until Ctrl-C,
+which stops everything it started.
 
 Environment: ``DEMO_DB`` (default apl_demo), ``HTTP_PORT`` (default 8069), ``RESET=1`` recreates
 the database.
@@ -12,28 +13,20 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.parse
-import urllib.request
 
 import devenv
 
 DB = os.environ.get("DEMO_DB", "apl_demo")
 HTTP_PORT = int(os.environ.get("HTTP_PORT", "8069"))
-STRIPE_PORT = 8420
 TWILIO_PORT = 8421
 
 CONFIGURE = """
 from odoo.addons.account_payment_link import const
 ICP = env["ir.config_parameter"].sudo()
-ICP.set_param(const.PARAM_STRIPE_API_BASE, {stripe!r})
-ICP.set_param(const.PARAM_STRIPE_JS_URL, {stripe!r} + "/js.stripe.com/v3/isolated/")
 ICP.set_param(const.PARAM_TWILIO_API_BASE, {twilio!r})
 ICP.set_param("web.base.url", "http://localhost:{port}")
 for company in env["res.company"].search([]):
     company.write({{
-        "paylink_stripe_publishable_key": company.paylink_stripe_publishable_key or "pk_test_demo",
-        "paylink_stripe_secret_key": company.paylink_stripe_secret_key or "sk_test_demo",
-        "paylink_stripe_webhook_secret": "whsec_demo",
         "paylink_twilio_account_sid": company.paylink_twilio_account_sid or "AC" + "0" * 32,
         "paylink_twilio_auth_token": company.paylink_twilio_auth_token or "demo-token",
         "paylink_twilio_sender": company.paylink_twilio_sender or "+15005550006",
@@ -54,7 +47,7 @@ def main():
     # Ctrl-C (and a plain `kill`) stop everything, even when started from a script that ignores SIGINT.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    for port, what in ((HTTP_PORT, "Odoo"), (STRIPE_PORT, "localstripe"), (TWILIO_PORT, "the Twilio double")):
+    for port, what in ((HTTP_PORT, "Odoo"), (TWILIO_PORT, "the Twilio double")):
         if not devenv.port_is_free(port):
             devenv.fail(f"make run: port {port} (for {what}) is already in use; stop what uses it first.")
     if os.environ.get("RESET") and devenv.database_exists(DB):
@@ -66,13 +59,13 @@ def main():
             common = ["--addons-path", addons_path, "--db-filter", f"^{DB}$"]
             if not devenv.database_exists(DB):
                 print(f"==> Creating the demo database {DB} (takes a few minutes the first time)", flush=True)
-                rc = subprocess.call(odoo(*common, "--init", devenv.ADDON_NAME, "--stop-after-init"), cwd="/")
+                rc = subprocess.call(
+                    odoo(*common, "--init", f"payment_demo,{devenv.ADDON_NAME}", "--stop-after-init"), cwd="/"
+                )
                 if rc:
                     devenv.drop_database(DB)
                     devenv.fail("make run: installing the addon failed (see the log above)")
 
-            stripe, stripe_url = devenv.start_localstripe(STRIPE_PORT)
-            processes.append(stripe)
             twilio = subprocess.Popen(
                 [
                     sys.executable,
@@ -87,16 +80,7 @@ def main():
             if not devenv.wait_for_http(twilio_url + "/outbox", process=twilio):
                 devenv.fail("make run: the Twilio double did not start")
 
-            # localstripe posts its signed events to the demo's webhook, as Stripe would.
-            webhook = urllib.request.Request(  # noqa: S310 (loopback)
-                f"{stripe_url}/_config/webhooks/demo",
-                data=urllib.parse.urlencode(
-                    {"url": f"http://127.0.0.1:{HTTP_PORT}/paylink/stripe/webhook", "secret": "whsec_demo"}
-                ).encode(),
-                method="POST",
-            )
-            urllib.request.urlopen(webhook, timeout=10).close()  # noqa: S310 (loopback)
-            script = CONFIGURE.format(stripe=stripe_url, twilio=twilio_url, port=HTTP_PORT)
+            script = CONFIGURE.format(twilio=twilio_url, port=HTTP_PORT)
             shell = odoo(*common, "--no-http", command=["shell"])
             subprocess.run(shell, input=script.encode(), cwd="/", check=True, stdout=subprocess.DEVNULL)
 
@@ -114,7 +98,7 @@ def main():
                 f"\n  Odoo:         http://localhost:{HTTP_PORT}"
                 "\n  Log in as:    admin / admin (accountant), portal / portal (a customer)"
                 f"\n  SMS outbox:   {twilio_url}/outbox"
-                f"\n  Stripe (emulated by localstripe): {stripe_url}"
+                "\n  Payments:     Odoo's Demo provider (simulated; nothing is charged)"
                 "\n  Ctrl-C stops everything.\n",
                 flush=True,
             )

@@ -2,7 +2,8 @@
 
 Runs Odoo's test runner (``--test-enable``) on a new, uniquely named database with
 ``account_payment_link`` installed, the tests of ``account_payment_link``, ``account_payment``,
-``portal`` and ``sms`` selected, and localstripe serving on a free loopback port. Then lint.
+``portal`` and ``sms`` selected (with Odoo's ``payment_demo`` provider installed too: the tours pay
+with it). Then lint.
 
 It reads Odoo's log and ends with one line ``N passed, N failed, N skipped``. It exits non-zero when
 a test fails or errors, when a browser test is skipped (no Chromium, no websocket-client), when
@@ -61,13 +62,13 @@ def lint():
     return subprocess.call(["bash", str(devenv.ADDON_DIR / "scripts/lint.sh")]) == 0
 
 
-def run_odoo(db, addons_path, stripe_url, log_path):
+def run_odoo(db, addons_path, log_path):
     tags = os.environ.get("TEST_TAGS") or ",".join(f"/{m}" for m in SUITES)
     cmd = [
         sys.executable, "-m", "odoo",
         "--database", db,
         "--addons-path", addons_path,
-        "--init", devenv.ADDON_NAME,
+        "--init", f"{devenv.ADDON_NAME},payment_demo",
         "--test-enable",
         "--test-tags", tags,
         "--stop-after-init",
@@ -78,9 +79,8 @@ def run_odoo(db, addons_path, stripe_url, log_path):
         "--log-level", "info",
         "--logfile", str(log_path),
     ]  # fmt: skip
-    env = dict(os.environ, PAYLINK_LOCALSTRIPE_URL=stripe_url)
     print(f"==> Odoo tests on database {db} (tags {tags}); log: {log_path}", flush=True)
-    return subprocess.call(cmd, env=env, cwd="/")
+    return subprocess.call(cmd, cwd="/")
 
 
 def read_log(log_path):
@@ -110,12 +110,10 @@ def main():
     db = f"apl_test_{time.strftime('%Y%m%d_%H%M%S')}_{os.getpid()}"
     log_path = Path(os.environ.get("TEST_LOG") or Path(tempfile.gettempdir()) / f"{db}.log")
     started = time.monotonic()
-    stripe, stripe_url = devenv.start_localstripe(devenv.free_port())
     try:
         with devenv.addons_path() as addons_path:
-            rc = run_odoo(db, addons_path, stripe_url, log_path)
+            rc = run_odoo(db, addons_path, log_path)
     finally:
-        devenv.stop(stripe)
         if not os.environ.get("KEEP_DB"):
             devenv.drop_database(db)
     elapsed = time.monotonic() - started

@@ -9,8 +9,8 @@ PYTHON=${PYTHON:-python3}
 ODOO_BRANCH=18.0
 ODOO_GIT_URL=${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}
 ODOO_HOME=${ODOO_HOME:-$HOME/.local/share/account_payment_link/odoo-$ODOO_BRANCH}
-# Only Odoo's own requirements need the constraint (see the file); newer sdists, such as
-# localstripe's, need a newer setuptools, so it is not exported to every pip call.
+# Only Odoo's own requirements need the constraint (see the file); it is not exported to every
+# pip call, since newer sdists may need a newer setuptools.
 odoo_constraint="$here/scripts/pip-constraints.txt"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -69,14 +69,14 @@ fi
 say "Installing the addon's Python packages (requirements.txt, requirements-test.txt)"
 PIP_CONSTRAINT=$odoo_constraint pip_install -r requirements.txt -r requirements-test.txt
 
-# --- 3. Developer tools in .venv (lint, Stripe emulator) --------------------------------------
+# --- 3. Developer tools in .venv (lint) ---------------------------------------------------------
 if [ ! -x .venv/bin/python ]; then
     say "Creating .venv for the developer tools"
     "$PYTHON" -m venv .venv
 fi
 say "Installing developer tools into .venv (requirements-dev.txt)"
 PYTHON=.venv/bin/python pip_install -r requirements-dev.txt
-.venv/bin/python -c 'import localstripe' || die "localstripe did not install into .venv"
+.venv/bin/ruff --version >/dev/null || die "ruff did not install into .venv"
 
 # --- 4. PostgreSQL ----------------------------------------------------------------------------
 pg_ok() { (cd / && "$PYTHON" -c 'import psycopg2; psycopg2.connect(dbname="postgres").close()') 2>/dev/null; }

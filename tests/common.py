@@ -1,30 +1,24 @@
-"""Shared test fixtures: a company wired to the Stripe emulator and the Twilio double.
+"""Shared test fixtures: a company wired to Odoo's Demo payment provider and the Twilio double.
 
 Helpers
 -------
-:func:`localstripe_url`
-    The base URL of a running localstripe. ``make test`` starts one on a free loopback port and
-    passes it in ``PAYLINK_LOCALSTRIPE_URL``; when a developer runs Odoo's test runner by hand,
-    the first call starts one from the tools virtualenv and stops it when Odoo exits.
 :class:`PaylinkTestCommon`
-    Base class: company with Stripe keys pointed at localstripe and Twilio credentials pointed at
-    a :class:`~.twilio_double.TwilioDouble`, a partner with a mobile number and an email, and a
-    posted customer invoice of 115.00 (100.00 + 15 % tax). Users: accountant, SMS sender
-    (accountant with the SMS group), manager. :meth:`~PaylinkTestCommon.open_send_wizard` and
-    :meth:`~PaylinkTestCommon.process_sms_queue` drive the send wizard and Odoo's SMS queue.
+    Base class: company with Odoo's Demo payment provider (``payment_demo``, test mode, published,
+    tokenization allowed) and Twilio credentials pointed at a :class:`~.twilio_double.TwilioDouble`,
+    a partner with a mobile number and an email, and a posted customer invoice of 115.00
+    (100.00 + 15 % tax). Users: accountant, SMS sender (accountant with the SMS group), manager.
+    :meth:`~PaylinkTestCommon.open_send_wizard` and :meth:`~PaylinkTestCommon.process_sms_queue`
+    drive the send wizard and Odoo's SMS queue.
+:class:`PaylinkPaymentCommon`
+    Adds tips with a tip account and receipts, and :meth:`~PaylinkPaymentCommon.start_payment`
+    and :meth:`~PaylinkPaymentCommon.demo_notify`, which drive a payment through our transaction
+    route and the Demo provider's notifications, as the payment form does.
 """
 
-import atexit
-import os
+import json
 import secrets
-import socket
-import subprocess
-import time
-from contextlib import closing
 from pathlib import Path
 from unittest.mock import patch
-
-import requests
 
 from odoo import fields
 from odoo.tests import new_test_user
@@ -34,72 +28,6 @@ from .twilio_double import TwilioDouble
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 ADDON_DIR = Path(__file__).resolve().parent.parent
-LOCALSTRIPE_ENV = "PAYLINK_LOCALSTRIPE_URL"
-
-_localstripe = {}
-
-
-def free_port():
-    """Return a TCP port free on 127.0.0.1 right now."""
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_http(url, timeout=20.0):
-    """Wait until ``url`` answers any HTTP status; raise ``TimeoutError`` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} did not answer within {timeout:.0f}s") from None
-            time.sleep(0.2)
-
-
-def start_localstripe(port=None, python=None):
-    """Start localstripe on 127.0.0.1 and return ``(process, url)``.
-
-    :param port: the port, a free one by default.
-    :param python: the interpreter that has localstripe installed; by default
-        ``PAYLINK_LOCALSTRIPE_PYTHON`` or the addon's ``.venv`` made by ``make setup``.
-    """
-    port = port or free_port()
-    python = python or os.environ.get("PAYLINK_LOCALSTRIPE_PYTHON") or ADDON_DIR / ".venv/bin/python"
-    process = subprocess.Popen(  # noqa: S603 (fixed arguments)
-        [str(python), str(ADDON_DIR / "scripts/localstripe_loopback.py"), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(url + "/js.stripe.com/v3/")
-    except TimeoutError:
-        process.kill()
-        raise
-    return process, url
-
-
-def localstripe_url():
-    """Return the base URL of the localstripe this test run uses, starting one if needed."""
-    if os.environ.get(LOCALSTRIPE_ENV):
-        return os.environ[LOCALSTRIPE_ENV].rstrip("/")
-    if "url" not in _localstripe:
-        process, _localstripe["url"] = start_localstripe()
-        atexit.register(process.terminate)
-    return _localstripe["url"]
-
-
-def localstripe_register_webhook(url, secret, name="odoo"):
-    """Make localstripe POST its events, signed with ``secret``, to ``url``."""
-    response = requests.post(
-        f"{localstripe_url()}/_config/webhooks/{name}",
-        data={"url": url, "secret": secret},
-        timeout=10,
-    )
-    response.raise_for_status()
 
 
 class PaylinkTestCommon(AccountTestInvoicingCommon):
@@ -109,13 +37,11 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.company_data["company"]
-        cls.stripe_url = localstripe_url()
+        cls.provider = cls.prepare_demo_provider(cls.company)
         cls.twilio = TwilioDouble().start()
         cls.addClassCleanup(cls.twilio.stop)
 
         ICP = cls.env["ir.config_parameter"].sudo()
-        ICP.set_param(const.PARAM_STRIPE_API_BASE, cls.stripe_url)
-        ICP.set_param(const.PARAM_STRIPE_JS_URL, cls.stripe_url + "/js.stripe.com/v3/isolated/")
         ICP.set_param(const.PARAM_TWILIO_API_BASE, cls.twilio.url)
 
         cls.twilio_sid = "AC" + secrets.token_hex(16)
@@ -123,9 +49,6 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
         cls.twilio.accounts = {cls.twilio_sid: cls.twilio_token}
         cls.company.write(
             {
-                "paylink_stripe_publishable_key": "pk_test_" + secrets.token_hex(12),
-                "paylink_stripe_secret_key": "sk_test_" + secrets.token_hex(12),
-                "paylink_stripe_webhook_secret": "whsec_" + secrets.token_hex(16),
                 "paylink_twilio_account_sid": cls.twilio_sid,
                 "paylink_twilio_auth_token": cls.twilio_token,
                 "paylink_twilio_sender": "+15005550006",
@@ -169,6 +92,23 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
             company_id=cls.company.id,
             company_ids=[fields.Command.set(cls.company.ids)],
         )
+
+    @classmethod
+    def prepare_demo_provider(cls, company):
+        """Return Odoo's Demo provider for ``company`` (a copy of the main company's), ready.
+
+        The suite needs ``payment_demo`` installed (``make test`` installs it): the tours pay with it.
+        """
+        if cls.env["ir.module.module"]._get("payment_demo").state != "installed":
+            raise RuntimeError("payment_demo must be installed to run these tests (make test installs it)")
+        Provider = cls.env["payment.provider"].sudo()
+        provider = Provider.search([("code", "=", "demo"), ("company_id", "=", company.id)], limit=1)
+        if not provider:
+            provider = cls.env.ref("payment.payment_provider_demo").sudo().copy({"company_id": company.id})
+        provider.write({"state": "test", "is_published": True, "allow_tokenization": True})
+        # Other providers of the company stay out of the way.
+        Provider.search([("company_id", "=", company.id), ("id", "!=", provider.id)]).state = "disabled"
+        return provider
 
     @classmethod
     def make_link(cls, **values):
@@ -225,10 +165,8 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
 
 
 class PaylinkPaymentCommon(PaylinkTestCommon):
-    """Adds what card payments need: a journal, tips with a tip account, receipts, and helpers to
-    hear localstripe's signed webhooks. Use it with ``HttpCase``."""
-
-    WEBHOOK = "/paylink/stripe/webhook"
+    """Adds what payments need: tips with a tip account, receipts, and helpers that pay a link
+    through our transaction route and Odoo's Demo provider. Use it with ``HttpCase``."""
 
     @classmethod
     def setUpClass(cls):
@@ -236,31 +174,63 @@ class PaylinkPaymentCommon(PaylinkTestCommon):
         cls.tip_account = cls.company_data["default_account_revenue"].copy({"name": "Tips"})
         cls.company.write(
             {
-                "paylink_journal_id": cls.company_data["default_journal_bank"].id,
                 "paylink_tip_account_id": cls.tip_account.id,
                 "paylink_tips_enabled": True,
                 "paylink_tip_percentages": "18,20,25",
                 "paylink_send_receipt": True,
             }
         )
-        cls.secret = cls.company.sudo().paylink_stripe_webhook_secret
+        cls.demo_method = cls.provider.payment_method_ids[:1]
 
-    def listen_to_localstripe(self):
-        """Make localstripe post its signed events to this test's server until the test ends."""
-        time.sleep(1.5)  # events of earlier tests go out one second late: let them pass first
-        localstripe_register_webhook(f"{self.base_url()}{self.WEBHOOK}", self.secret, name="odoo-test")
-        self.addCleanup(localstripe_register_webhook, "http://127.0.0.1:9/", "whsec_off", name="odoo-test")
+    def transaction_params(self, **overrides):
+        """The keyword arguments Odoo's payment form sends to the transaction route."""
+        params = {
+            "provider_id": self.provider.id,
+            "payment_method_id": self.demo_method.id,
+            "token_id": None,
+            "amount": 1.0,  # what the browser claims; the route ignores it
+            "flow": "direct",
+            "tokenization_requested": False,
+            "landing_route": "/somewhere/else",
+            "is_validation": False,
+            "access_token": None,
+            "csrf_token": "ignored-by-json-routes",
+            "tip_percent": 0,
+        }
+        params.update(overrides)
+        return params
 
-    def wait_for_event(self, event_type="payment_intent.succeeded", timeout=15):
-        """Return how many ``event_type`` events our webhook processed, waiting for the first."""
-        deadline = time.time() + timeout
-        count = 0
-        while not count and time.time() < deadline:
-            time.sleep(0.3)
-            # A registry cursor takes the test lock that the HTTP threads take too.
-            with self.registry.cursor() as cr:
-                cr.execute(
-                    "SELECT count(*) FROM account_payment_link_event WHERE event_type = %s", [event_type]
-                )
-                count = cr.fetchone()[0]
-        return count
+    def start_payment(self, link, **overrides):
+        """Call the link's transaction route as the page's payment form would (public user).
+
+        :return: the JSON-RPC response body (``result`` or ``error``).
+        """
+        return self.jsonrpc(f"/pay/{self.token_of(link)}/transaction", self.transaction_params(**overrides))
+
+    def jsonrpc(self, url, params):
+        response = self.url_open(
+            url,
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        return response.json()
+
+    def pay_link(self, link, state="done", **overrides):
+        """Start a payment of ``link`` and have the Demo provider report ``state`` for it.
+
+        :return: the ``payment.transaction``.
+        """
+        body = self.start_payment(link, **overrides)
+        self.assertIn("result", body, body)
+        reference = body["result"]["reference"]
+        self.demo_notify(reference, state)
+        return self.env["payment.transaction"].sudo().search([("reference", "=", reference)])
+
+    def demo_notify(self, reference, state="done"):
+        """What the Demo provider's form posts once the customer clicked Pay (its webhook)."""
+        body = self.jsonrpc(
+            "/payment/demo/simulate_payment",
+            {"reference": reference, "payment_details": "4242", "simulated_state": state},
+        )
+        self.assertNotIn("error", body, body)

@@ -4,7 +4,6 @@ from odoo.exceptions import AccessError
 from odoo.modules.neutralize import neutralize_database
 from odoo.tests import new_test_user, tagged
 
-from ..tools import stripe_api
 from .common import PaylinkTestCommon
 
 
@@ -48,7 +47,7 @@ class TestAccess(PaylinkTestCommon):
 
     def test_other_company_cannot_see_links(self):
         company_b = self.setup_other_company(name="Company B")["company"]
-        company_b.write({"paylink_stripe_publishable_key": "pk_b", "paylink_stripe_secret_key": "sk_test_b"})
+        self.prepare_demo_provider(company_b)
         link_a = self.make_link()
         user_b = new_test_user(
             self.env,
@@ -61,27 +60,22 @@ class TestAccess(PaylinkTestCommon):
         self.assertFalse(Link_b.search([("id", "=", link_a.id)]))
         with self.assertRaises(AccessError):
             Link_b.browse(link_a.id).read(["name"])
-        # Each company's client carries its own key.
-        self.assertEqual(stripe_api.get_client(company_b)._requestor.api_key, "sk_test_b")
-        self.assertNotEqual(stripe_api.get_client(self.company)._requestor.api_key, "sk_test_b")
 
     def test_secrets_are_for_system_administrators_only(self):
         fields = self.env["res.company"].with_user(self.user_manager).fields_get()
-        for secret in (
-            "paylink_stripe_secret_key",
-            "paylink_stripe_webhook_secret",
-            "paylink_twilio_auth_token",
-        ):
+        for secret in ("paylink_twilio_auth_token", "paylink_twilio_account_sid"):
             self.assertNotIn(secret, fields)
 
     def test_neutralize_clears_the_secrets(self):
+        # A live provider (test-mode providers charge nothing and stay as they are).
+        self.env.cr.execute("UPDATE payment_provider SET state = 'enabled' WHERE id = %s", [self.provider.id])
         neutralize_database(self.env.cr)
         self.env.invalidate_all()
         company = self.company.sudo()
-        self.assertFalse(company.paylink_stripe_secret_key)
-        self.assertFalse(company.paylink_stripe_webhook_secret)
-        self.assertFalse(company.paylink_stripe_publishable_key)
         self.assertFalse(company.paylink_twilio_auth_token)
+        # Odoo's own neutralization disables live payment providers: a copy charges nothing.
+        self.assertEqual(self.provider.state, "disabled")
+        self.assertFalse(company._paylink_is_payment_configured())
 
     def test_portal_and_public_users_have_no_access_to_links(self):
         portal_user = self.make_portal_user(self.customer, "paylink_portal_access")
@@ -90,13 +84,48 @@ class TestAccess(PaylinkTestCommon):
             with self.subTest(user=user.sudo().login):
                 self.assertFalse(self.env["account.payment.link"].with_user(user).has_access("read"))
 
-    def test_check_stripe_connection_button(self):
-        settings = self.env["res.config.settings"].with_company(self.company).create({})
-        self.assertEqual(settings.action_paylink_check_stripe()["params"]["type"], "success")
-        self.assertTrue(settings.paylink_stripe_webhook_url.endswith("/paylink/stripe/webhook"))
-        # localstripe, like Stripe, answers 401 to a key that is not a secret key.
-        self.company.paylink_stripe_secret_key = "pk_not_a_secret"
-        settings = self.env["res.config.settings"].with_company(self.company).create({})
-        result = settings.action_paylink_check_stripe()["params"]
-        self.assertEqual(result["type"], "danger")
-        self.assertIn("refused", result["message"])
+    def test_link_fields_change_only_through_actions(self):
+        """RELIABILITY 30: state, token, amounts, customer and documents, for every user, over RPC.
+
+        A table of user x write x outcome; each refused write leaves the link as it was, and the
+        actions the UI offers still work for those allowed to use them.
+        """
+        other_invoice = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        custom = self.make_link(custom_amount=50.0)
+        token = self.token_of(link)
+        writes = {
+            "revive a revoked link": (link, {"state": "active"}),
+            "mark paid": (link, {"state": "paid"}),
+            "set the token": (link, {"access_token": "x" * 43}),
+            "change the invoice": (link, {"move_id": other_invoice.id}),
+            "change the customer": (link, {"partner_id": self.partner_a.id}),
+            "change the amount": (custom, {"custom_amount": 1.0}),
+            "change the currency": (custom, {"currency_id": self.env.ref("base.EUR").id}),
+            "record a payment": (link, {"amount_paid": 115.0}),
+        }
+        link.sudo().action_revoke()
+        for user in (self.user_accountant, self.user_sms_sender, self.user_manager):
+            for label, (record, values) in writes.items():
+                with self.subTest(user=user.login, write=label):
+                    with self.assertRaises(AccessError), self.cr.savepoint():
+                        record.with_user(user).write(values)
+        link.invalidate_recordset()
+        self.assertEqual(link.state, "revoked")
+        self.assertEqual(self.token_of(link), token)
+        self.assertEqual(link.move_id, self.invoice)
+        self.assertEqual(custom.custom_amount, 50.0)
+        # The old URL stays dead.
+        self.assertFalse(self.env["account.payment.link"]._get_link_from_token(token))
+        # What the UI offers still works: a manager revokes, changes the expiry, regenerates.
+        custom.with_user(self.user_manager).write({"description": "Deposit (spring)"})
+        custom.with_user(self.user_manager).write({"expiry_date": False})
+        custom.with_user(self.user_manager).action_revoke()
+        self.assertEqual(custom.state, "revoked")
+        # Portal and public users cannot even read links.
+        for user in (
+            self.make_portal_user(self.customer, "paylink_portal_rights"),
+            self.env.ref("base.public_user"),
+        ):
+            with self.subTest(user=user.sudo().login), self.assertRaises(AccessError):
+                custom.with_user(user).write({"state": "active"})

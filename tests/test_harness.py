@@ -1,4 +1,4 @@
-"""The harness proves itself: the emulators answer the real SDKs and browser tests really run."""
+"""The harness proves itself: the doubles answer the real SDKs and browser tests really run."""
 
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
@@ -6,29 +6,18 @@ from twilio.request_validator import RequestValidator
 from odoo.tests import HttpCase, tagged
 
 from .common import PaylinkTestCommon
-from odoo.addons.account_payment_link.tools import stripe_api, twilio_api
+from odoo.addons.account_payment_link.tools import twilio_api
 
 
 @tagged("post_install", "-at_install")
 class TestHarness(PaylinkTestCommon, HttpCase):
-    def test_stripe_client_talks_to_localstripe(self):
-        """The company's client reaches the emulator with the company's key and keeps state."""
-        client = stripe_api.get_client(self.company)
-        intent = client.v1.payment_intents.create(
-            params={"amount": 11500, "currency": "usd", "metadata": {"paylink_test": "harness"}},
-            options={"idempotency_key": "harness-1"},
-        )
-        self.assertTrue(intent.id.startswith("pi_"))
-        fetched = client.v1.payment_intents.retrieve(intent.id)
-        self.assertEqual(fetched.amount, 11500)
-        self.assertEqual(fetched.metadata["paylink_test"], "harness")
-        self.assertEqual(fetched.status, "requires_payment_method")
-        self.assertEqual(stripe_api.get_js_url(self.env), self.stripe_url + "/js.stripe.com/v3/isolated/")
-
-    def test_stripe_client_requires_a_key(self):
-        self.company.paylink_stripe_secret_key = False
-        with self.assertRaises(ValueError):
-            stripe_api.get_client(self.company)
+    def test_demo_provider_serves_the_company(self):
+        """Odoo's Demo provider is installed and ready for the test company's links (the tours pay
+        with it), and it is the only provider links offer there."""
+        self.assertEqual(self.provider.code, "demo")
+        self.assertEqual(self.provider.company_id, self.company)
+        self.assertEqual(self.company._paylink_get_payment_providers(), self.provider)
+        self.assertTrue(self.provider.payment_method_ids)
 
     def test_twilio_sdk_talks_to_the_double(self):
         """The real SDK sends through the double, which records the message and its sender."""

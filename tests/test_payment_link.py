@@ -153,12 +153,9 @@ class TestPaymentLink(PaylinkTestCommon):
         paid = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
         self.pay(paid, paid.amount_total)
         bill = self.init_invoice("in_invoice", partner=self.customer, amounts=[10.0], post=True)
-        other_currency = self.setup_other_currency("EUR")
-        self.company.paylink_journal_id = self.company_data["default_journal_bank"]
         cases = {
             "zero amount": {"custom_amount": 0.0},
             "negative amount": {"custom_amount": -5.0},
-            "currency the journal refuses": {"currency_id": other_currency.id},
             "expiry in the past": {"expiry_date": fields.Date.today() - timedelta(days=1)},
             "draft invoice": {"link_type": "invoice", "move_id": draft.id},
             "cancelled invoice": {"link_type": "invoice", "move_id": cancelled.id},
@@ -172,12 +169,26 @@ class TestPaymentLink(PaylinkTestCommon):
             self.assertTrue(str(caught.exception.args[0]).strip(), label)
         self.assertEqual(Link.search_count([]), count)
 
-    def test_links_refused_while_stripe_is_not_configured(self):
-        self.company.paylink_stripe_secret_key = False
-        with self.assertRaisesRegex(UserError, "Stripe is not configured"):
+    def test_links_refused_while_no_provider_can_take_payments(self):
+        self.provider.state = "disabled"
+        with self.assertRaisesRegex(UserError, "No payment provider is enabled"):
             self.make_link()
         info = self.env["account.payment.link"].with_company(self.company).get_hub_info()
-        self.assertFalse(info["stripe_configured"])
+        self.assertIn("Payment Providers", info["payment_unavailable_reason"])
+        # A Stripe provider without its webhook signing secret does not count, and the banner says why.
+        stripe = self.env["payment.provider"].sudo().search(
+            [("code", "=", "stripe"), ("company_id", "=", self.company.id)], limit=1
+        ) or self.env.ref("payment.payment_provider_stripe").sudo().copy({"company_id": self.company.id})
+        stripe.write(
+            {"state": "test", "is_published": True, "stripe_publishable_key": "pk_test_x",
+             "stripe_secret_key": "sk_test_x", "stripe_webhook_secret": False}
+        )  # fmt: skip
+        info = self.env["account.payment.link"].with_company(self.company).get_hub_info()
+        self.assertIn("webhook signing secret", info["payment_unavailable_reason"])
+        stripe.stripe_webhook_secret = "whsec_test"
+        info = self.env["account.payment.link"].with_company(self.company).get_hub_info()
+        self.assertFalse(info["payment_unavailable_reason"])
+        self.assertTrue(self.make_link())
 
     def test_tip_percentages_are_validated(self):
         self.company.paylink_tip_percentages = "18, 20,25"

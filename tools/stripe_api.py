@@ -1,11 +1,10 @@
-"""The one place that talks to Stripe.
+"""The one module of the addon that uses the Stripe SDK.
 
-Every Stripe call of the addon goes through a client made here, so the key, the pinned API version,
-the timeout and the base URL are set once, per company, and never through the SDK's globals.
-Failures come out as :class:`PaylinkStripeError`, whose message a customer may read.
+Payments go through Odoo's ``payment_stripe`` provider. The SDK is used for what that provider
+lacks: strict verification of webhook signatures, and the setup check of the settings. Clients are
+built per provider (never through the SDK's globals), with the pinned API version and a timeout.
 """
 
-import json
 import logging
 
 import stripe
@@ -17,106 +16,109 @@ from .. import const
 _logger = logging.getLogger(__name__)
 
 
-class PaylinkStripeError(Exception):
-    """A Stripe failure with a message fit for the customer's eyes.
+def is_valid_event(payload, signature_header, secret):
+    """Return whether ``payload`` is an event signed with ``secret``, recently enough.
 
-    :param message: what the customer reads.
-    :param transient: ``True`` when trying again later may work (network, 5xx, rate limit).
+    The SDK accepts a header carrying several ``v1`` signatures when one of them is valid (Stripe
+    sends two while a secret is being rolled), and refuses timestamps older than the tolerance.
+
+    :param bytes payload: the raw request body.
+    :param str signature_header: the ``Stripe-Signature`` header, or ``None``.
+    :param str secret: a webhook signing secret (``whsec_...``), or ``None``.
+    :return: ``True`` only when the signature and its timestamp are valid.
     """
-
-    def __init__(self, message, transient=False, code=None):
-        super().__init__(message)
-        self.message = message
-        self.transient = transient
-        self.code = code
-
-
-def get_api_base(env):
-    """Return the Stripe API base URL: Stripe's own unless a test or demo overrides it.
-
-    :param env: an Odoo environment.
-    :return: the base URL, without a trailing slash.
-    """
-    ICP = env["ir.config_parameter"].sudo()
-    return (ICP.get_param(const.PARAM_STRIPE_API_BASE) or const.STRIPE_API_BASE).rstrip("/")
+    if not (secret and signature_header):
+        return False
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), signature_header, secret, tolerance=const.STRIPE_WEBHOOK_TOLERANCE
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
+        return False
+    return True
 
 
-def get_js_url(env):
-    """Return the URL of Stripe.js, or of the emulator's stand-in in tests and the demo."""
-    ICP = env["ir.config_parameter"].sudo()
-    return ICP.get_param(const.PARAM_STRIPE_JS_URL) or const.STRIPE_JS_URL
+def get_client(secret_key, http_client=None):
+    """Build a Stripe client for one provider's secret key.
 
-
-def get_client(company):
-    """Build a Stripe client for ``company``.
-
-    :param company: a ``res.company`` record; its secret key is read with sudo because the
-        customer's pay page runs as the public user.
+    :param str secret_key: the provider's secret key.
+    :param http_client: a ``stripe.HTTPClient``; by default one with the addon's timeout.
     :return: a :class:`stripe.StripeClient`.
-    :raise ValueError: when the company has no secret key.
     """
-    secret_key = company.sudo().paylink_stripe_secret_key
-    if not secret_key:
-        raise ValueError(f"Stripe is not configured for company {company.id}")
     return stripe.StripeClient(
         secret_key,
         stripe_version=const.STRIPE_API_VERSION,
-        base_addresses={"api": get_api_base(company.env)},
-        http_client=stripe.RequestsClient(timeout=const.STRIPE_TIMEOUT),
-        # Retries are ours to decide (idempotency keys make them safe); the SDK must not add any.
+        http_client=http_client or stripe.RequestsClient(timeout=const.STRIPE_TIMEOUT),
         max_network_retries=0,
     )
 
 
-def call(company, operation, *args, **kwargs):
-    """Run ``operation(client, *args, **kwargs)`` and turn Stripe's failures into readable errors.
+def check_setup(secret_key, webhook_url, required_events, http_client=None):
+    """Check a Stripe account for payment links: keys, webhook endpoint, payment methods.
 
-    :param company: the company whose account is used.
-    :param operation: a callable taking the client first, e.g.
-        ``lambda client: client.v1.payment_intents.retrieve(intent_id)``.
-    :raise PaylinkStripeError: for any failure, with a message for the customer.
+    :param str secret_key: the provider's secret key.
+    :param str webhook_url: the URL Stripe must post events to (this database's webhook).
+    :param required_events: the event types payment_stripe handles.
+    :param http_client: passed to :func:`get_client` (tests give a loopback one).
+    :return: a list of ``(ok, label, detail)``: ``ok`` is ``True``, ``False`` or ``None`` (unknown).
     """
+    label_keys = _("API keys")
+    label_webhook = _("Webhook endpoint")
+    label_methods = _("Payment methods")
+    if not secret_key:
+        return [(False, label_keys, _("The provider has no secret key."))]
+    client = get_client(secret_key, http_client=http_client)
     try:
-        return operation(get_client(company), *args, **kwargs)
-    except stripe.CardError as error:
-        raise PaylinkStripeError(
-            error.user_message or _("Your card was declined."), code=error.code
-        ) from error
-    except (stripe.APIConnectionError, stripe.RateLimitError) as error:
-        _logger.warning("Stripe unreachable for company %s: %s", company.id, error)
-        raise PaylinkStripeError(
-            _(
-                "The payment service cannot be reached right now. "
-                "Nothing was charged; please try again in a moment."
-            ),
-            transient=True,
-        ) from error
+        account = client.v1.accounts.retrieve_current().to_dict()
+    except stripe.AuthenticationError:
+        return [(False, label_keys, _("Stripe refused the secret key."))]
     except stripe.StripeError as error:
-        status = getattr(error, "http_status", None) or 0
-        _logger.warning("Stripe error for company %s (HTTP %s): %s", company.id, status, error)
-        if status >= 500:
-            raise PaylinkStripeError(
-                _("The payment service had a problem. Nothing was charged; please try again in a moment."),
-                transient=True,
-            ) from error
-        raise PaylinkStripeError(
-            error.user_message or _("The payment could not be processed. Nothing was charged."),
-            code=getattr(error, "code", None),
-        ) from error
-
-
-def construct_event(payload, signature_header, secret):
-    """Verify a webhook's signature and return the event, as the SDK does.
-
-    :param bytes payload: the raw request body.
-    :param str signature_header: the ``Stripe-Signature`` header.
-    :param str secret: a webhook signing secret.
-    :raise stripe.SignatureVerificationError: when the signature, or its timestamp, is not valid.
-    :raise ValueError: when the payload is not JSON.
-    :return: the event as a dict.
-    """
-    stripe.Webhook.construct_event(
-        payload, signature_header, secret, tolerance=const.STRIPE_WEBHOOK_TOLERANCE
+        return [(False, label_keys, _("Stripe could not be reached: %(error)s", error=_error_text(error)))]
+    lines = [(True, label_keys, _("Accepted by Stripe (account %(account)s).", account=account.get("id")))]
+    lines.append(_check_webhook(client, webhook_url, required_events, label_webhook))
+    capabilities = account.get("capabilities") or {}
+    active = sorted(
+        const.STRIPE_CAPABILITY_LABELS.get(name, name)
+        for name, status in capabilities.items()
+        if status == "active"
     )
-    # The signature covers these exact bytes: hand them on as plain data.
-    return json.loads(payload)
+    if active:
+        lines.append((True, label_methods, _("The account takes: %(methods)s.", methods=", ".join(active))))
+    else:
+        lines.append((False, label_methods, _("The account has no active payment method yet.")))
+    return lines
+
+
+def _check_webhook(client, webhook_url, required_events, label):
+    try:
+        endpoints = client.v1.webhook_endpoints.list(params={"limit": 100})
+    except stripe.StripeError as error:
+        return (None, label, _("Could not list the webhook endpoints: %(error)s", error=_error_text(error)))
+    endpoint = next(
+        (data for data in (ep.to_dict() for ep in endpoints.data) if data.get("url") == webhook_url), None
+    )
+    if endpoint is None:
+        return (
+            False,
+            label,
+            _(
+                "No endpoint for %(url)s. Add it in Stripe (Developers > Webhooks) or with the "
+                "provider's Generate your webhook button, then copy its signing secret to the provider.",
+                url=webhook_url,
+            ),
+        )
+    if endpoint.get("status") != "enabled":
+        return (False, label, _("The endpoint for %(url)s is disabled in Stripe.", url=webhook_url))
+    events = set(endpoint.get("enabled_events") or [])
+    missing = sorted(set(required_events) - events) if "*" not in events else []
+    if missing:
+        return (
+            False,
+            label,
+            _("The endpoint does not send %(events)s.", events=", ".join(missing)),
+        )
+    return (True, label, _("%(url)s receives the events Odoo needs.", url=webhook_url))
+
+
+def _error_text(error):
+    return error.user_message or str(error) or error.__class__.__name__

@@ -61,7 +61,7 @@ class AccountPaymentLinkSendBulk(models.TransientModel):
             raise UserError(_("Select customer invoices."))
         if len(moves.company_id) > 1:
             raise UserError(_("Send the links of one company at a time."))
-        moves.company_id._paylink_check_stripe_configured()
+        moves.company_id._paylink_check_payment_configured()
         batch = self.env["account.payment.link.batch"].create(
             {
                 "name": _("%(count)s invoice(s) on %(date)s", count=len(moves),

@@ -6,7 +6,8 @@ import { ListRenderer } from "@web/views/list/list_renderer";
 
 /**
  * The payment link hub: the list of links with, above it, this month's total paid through links
- * and, when Stripe is not configured, a banner that leads to the settings.
+ * and, when no payment provider can take link payments, a banner saying what is missing with a
+ * button to the payment providers.
  */
 export class PaylinkHubListRenderer extends ListRenderer {
     static template = "account_payment_link.HubListRenderer";
@@ -22,8 +23,8 @@ export class PaylinkHubListRenderer extends ListRenderer {
         });
     }
 
-    openSettings() {
-        this.actionService.doAction("account.action_account_config");
+    openProviders() {
+        this.actionService.doAction("payment.action_payment_provider");
     }
 }
 

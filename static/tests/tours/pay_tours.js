@@ -1,41 +1,101 @@
 import { registry } from "@web/core/registry";
 
-function cardSteps(number) {
-    const field = (name) => `#paylink_card input[placeholder=${name}]`;
-    return [
-        { content: "Card number", trigger: field("number"), run: `edit ${number}` },
-        { content: "Expiry month", trigger: field("exp_month"), run: "edit 12" },
-        { content: "Expiry year", trigger: field("exp_year"), run: "edit 34" },
-        { content: "CVC", trigger: field("cvc"), run: "edit 123" },
-        { content: "Postal code", trigger: field("postal_code"), run: "edit 94107" },
+/** Pay with Odoo's Demo provider: its inline form, then Odoo's Pay button. */
+function demoPaySteps(state = "done", { saveDetails = false } = {}) {
+    const steps = [
+        { content: "The Demo provider's form", trigger: "#o_payment_form #customer_input", run: "edit 4242" },
+        { content: `The payment will be ${state}`, trigger: "#simulated_payment_state", run: `select ${state}` },
     ];
+    if (saveDetails) {
+        steps.push({
+            content: "Save my payment details",
+            trigger: "input[name=o_payment_tokenize_checkbox]",
+            run: "click",
+        });
+    }
+    steps.push({
+        content: "Pay",
+        trigger: "button[name=o_payment_submit_button]:enabled",
+        run: "click",
+        expectUnloadPage: true,
+    });
+    return steps;
 }
+
+const success = (amount) => ({
+    content: "Success page",
+    trigger: `.o_paylink_success ~ p .o_paylink_paid_amount:contains('${amount}')`,
+});
 
 registry.category("web_tour.tours").add("account_payment_link_pay_invoice_tip", {
     steps: () => [
         { content: "The amount due is shown", trigger: ".o_paylink_amount_due:contains('115.00')" },
-        { content: "Pick an 18 % tip", trigger: "label[for=paylink_tip_pct_0]", run: "click" },
+        { content: "Pick an 18 % tip", trigger: "label[for=paylink_tip_1]", run: "click" },
         { content: "The total includes the tip", trigger: ".o_paylink_total:contains('135.70')" },
-        ...cardSteps("4242424242424242"),
-        { content: "Pay", trigger: ".o_paylink_pay_button", run: "click", expectUnloadPage: true },
-        { content: "Success page", trigger: ".o_paylink_success" },
+        ...demoPaySteps("done"),
+        success("135.70"),
     ],
 });
 
 registry.category("web_tour.tours").add("account_payment_link_pay_balance", {
     steps: () => [
         { content: "Two open invoices are listed", trigger: ".o_paylink_open_invoices tbody tr:nth-child(2)" },
-        ...cardSteps("4242424242424242"),
-        { content: "Pay", trigger: ".o_paylink_pay_button", run: "click", expectUnloadPage: true },
-        { content: "Success page", trigger: ".o_paylink_success" },
+        { content: "The balance is due", trigger: ".o_paylink_amount_due:contains('165.00')" },
+        ...demoPaySteps("done"),
+        success("165.00"),
     ],
 });
 
-registry.category("web_tour.tours").add("account_payment_link_pay_declined", {
+registry.category("web_tour.tours").add("account_payment_link_pay_failed_then_success", {
     steps: () => [
-        ...cardSteps("4000000000000341"),
-        { content: "Pay", trigger: ".o_paylink_pay_button", run: "click" },
-        { content: "The decline is explained", trigger: ".o_paylink_error:contains('declined')" },
-        { content: "The customer may try again", trigger: ".o_paylink_pay_button:enabled" },
+        ...demoPaySteps("error"),
+        { content: "The failure is explained", trigger: ".o_paylink_failed" },
+        { content: "Try again", trigger: ".o_paylink_try_again", run: "click", expectUnloadPage: true },
+        ...demoPaySteps("done"),
+        success("115.00"),
+    ],
+});
+
+registry.category("web_tour.tours").add("account_payment_link_pay_and_save_details", {
+    steps: () => [...demoPaySteps("done", { saveDetails: true }), success("115.00")],
+});
+
+registry.category("web_tour.tours").add("account_payment_link_pay_with_saved_method", {
+    steps: () => [
+        {
+            content: "The saved payment method is offered and chosen",
+            trigger: "input[name=o_payment_radio][data-payment-option-type=token]:checked",
+        },
+        {
+            content: "Pay with it",
+            trigger: "button[name=o_payment_submit_button]:enabled",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        success("30.00"),
+    ],
+});
+
+registry.category("web_tour.tours").add("account_payment_link_saved_method_not_offered", {
+    steps: () => [
+        { content: "The payment form is there", trigger: "#o_payment_form #customer_input" },
+        {
+            content: "No saved payment method is offered",
+            trigger: "#o_payment_form:not(:has(input[data-payment-option-type=token]))",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("account_payment_link_pay_pending", {
+    steps: () => [
+        ...demoPaySteps("pending"),
+        { content: "Odoo's status page says the payment is pending", trigger: "[name=o_payment_status_alert]" },
+    ],
+});
+
+registry.category("web_tour.tours").add("account_payment_link_payment_processing", {
+    steps: () => [
+        { content: "The link says a payment is processing", trigger: ".o_paylink_unavailable:contains('being processed')" },
+        { content: "No second payment is offered", trigger: "body:not(:has(#o_payment_form))" },
     ],
 });

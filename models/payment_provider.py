@@ -1,0 +1,50 @@
+from odoo import _, api, models
+
+from odoo.addons.payment_stripe import utils as stripe_utils
+
+
+class PaymentProvider(models.Model):
+    _inherit = "payment.provider"
+
+    @api.model
+    def _paylink_get_compatible_providers(self, company, partner, amount, currency, **kwargs):
+        """Return the providers that may take a payment by link, with Odoo's compatibility rules.
+
+        Stripe is left out while it has no webhook signing secret: its events could not be
+        verified, and we refuse unverified events.
+
+        :param company: the link's ``res.company``.
+        :param partner: the customer paying, a ``res.partner``.
+        :param float amount: the amount to pay.
+        :param currency: the ``res.currency`` of the amount.
+        :param dict kwargs: passed on to ``_get_compatible_providers`` (e.g. ``report``).
+        :return: the compatible providers (with the caller's environment).
+        """
+        providers = self._get_compatible_providers(
+            company.id, partner.id, amount, currency_id=currency.id, **kwargs
+        )
+        return providers.filtered(lambda provider: not provider._paylink_get_unusable_reason())
+
+    def _paylink_get_unusable_reason(self):
+        """Return why this provider cannot take link payments although enabled, or ``False``."""
+        self.ensure_one()
+        # sudo: only whether the secret is set is disclosed, never its value.
+        if self.code == "stripe" and not stripe_utils.get_webhook_secret(self.sudo()):
+            return _(
+                "%(provider)s has no webhook signing secret: payment links do not offer it until "
+                "one is set on the provider (unverified Stripe events are refused).",
+                provider=self.name,
+            )
+        return False
+
+    def _paylink_get_status_text(self):
+        """Return a sentence saying whether this provider takes link payments, and if not why."""
+        self.ensure_one()
+        if self.state == "disabled":
+            return _("%(provider)s is disabled. Connect or enable it on the provider.", provider=self.name)
+        if reason := self._paylink_get_unusable_reason():
+            return reason
+        if not self.is_published:
+            return _("%(provider)s is enabled but not published.", provider=self.name)
+        mode = _("test mode") if self.state == "test" else _("live")
+        return _("%(provider)s takes link payments (%(mode)s).", provider=self.name, mode=mode)

@@ -1,0 +1,252 @@
+import logging
+
+import psycopg2
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.payment import utils as payment_utils
+
+_logger = logging.getLogger(__name__)
+
+
+class PaymentTransaction(models.Model):
+    _inherit = "payment.transaction"
+
+    paylink_id = fields.Many2one(
+        "account.payment.link",
+        string="Payment Link",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+        help="The payment link this transaction pays.",
+    )
+    paylink_receipt_state = fields.Selection(
+        selection=[("to_send", "To send"), ("sent", "Sent")],
+        string="Receipt",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The customer's receipt of a payment by link, queued by the receipts cron.",
+    )
+    paylink_tip_amount = fields.Monetary(
+        string="Tip",
+        currency_field="currency_id",
+        readonly=True,
+        help="The part of the amount the customer added as a tip on the payment link's page.",
+    )
+
+    # === BUSINESS METHODS - PAYMENT FLOW === #
+
+    @api.model
+    def _handle_notification_data(self, provider_code, notification_data):
+        """Override of `payment` to post-process a link's transaction as soon as it is final.
+
+        Odoo otherwise waits for the customer's browser to poll the status page, or for the
+        post-processing cron: a link paid from a webhook turns its invoice Paid at once.
+        """
+        tx = super()._handle_notification_data(provider_code, notification_data)
+        tx._paylink_post_process_now()
+        return tx
+
+    def _paylink_post_process_now(self):
+        """Post-process the link transactions of ``self`` that reached a final state.
+
+        A concurrency error (the customer's return page post-processing the same transaction at
+        the same moment) propagates: Odoo retries the whole request, which then finds the work
+        done. Any other failure is logged and left to Odoo's post-processing cron: it must not
+        undo the state the provider reported, nor make the provider deliver it again.
+        """
+        for tx in self:
+            link = tx.paylink_id or tx.source_transaction_id.paylink_id
+            if not link or tx.is_post_processed or tx.state not in ("done", "cancel", "error"):
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    tx._post_process()
+            except psycopg2.OperationalError:
+                raise
+            except Exception:
+                _logger.exception("Transaction %s: post-processing left to the cron", tx.reference)
+
+    def _create_payment(self, **extra_create_values):
+        """Override of `account_payment` to write a link's tip off to the company's tip account.
+
+        The payment is the whole amount charged; the tip is a write-off line so that the invoices
+        are paid exactly and the customer keeps no credit. When the tip hides the amount that
+        Odoo compares with the early-payment-discounted amount, the discount is applied here.
+        """
+        if not self.paylink_id or self.currency_id.is_zero(self.paylink_tip_amount):
+            return super()._create_payment(**extra_create_values)
+        tip_account = self.company_id.paylink_tip_account_id
+        write_off_line_vals = list(extra_create_values.pop("write_off_line_vals", []))
+        write_off_line_vals += self._paylink_prepare_epd_write_off()
+        tip_balance = self.currency_id._convert(
+            self.paylink_tip_amount,
+            self.company_id.currency_id,
+            self.company_id,
+            fields.Date.context_today(self),
+        )
+        write_off_line_vals.append(
+            {
+                "name": _("Tip (payment link %(link)s)", link=self.paylink_id.name),
+                "account_id": tip_account.id,
+                "partner_id": self.partner_id.commercial_partner_id.id,
+                "currency_id": self.currency_id.id,
+                "amount_currency": -self.paylink_tip_amount,
+                "balance": -tip_balance,
+            }
+        )
+        return super()._create_payment(write_off_line_vals=write_off_line_vals, **extra_create_values)
+
+    def _paylink_prepare_epd_write_off(self):
+        """Return the early-payment-discount lines of an invoice paid at its discounted amount."""
+        self.ensure_one()
+        invoice = self.invoice_ids.filtered(lambda move: move.state == "posted")
+        if len(invoice) != 1:
+            return []
+        next_payment = invoice._get_invoice_next_payment_values()
+        amount = self.amount - self.paylink_tip_amount
+        if next_payment.get("installment_state") != "epd" or not self.currency_id.is_zero(
+            amount - next_payment["amount_due"]
+        ):
+            return []
+        aml = next_payment["epd_line"]
+        lines = self.env["account.move"]._get_invoice_counterpart_amls_for_early_payment_discount(
+            [{"aml": aml, "amount_currency": -aml.amount_residual_currency, "balance": -aml.balance}],
+            next_payment["epd_discount_amount"],
+        )
+        result = []
+        for values_list in lines.values():
+            for values in values_list[:1]:
+                result.append({**values, "partner_id": invoice.partner_id.id})
+        return result
+
+    # === BUSINESS METHODS - POST-PROCESSING === #
+
+    def _post_process(self):
+        """Override of `account_payment` to close the link once its payment is recorded."""
+        res = super()._post_process()
+        for tx in self:
+            link = tx.paylink_id
+            if link and tx.state == "done" and tx.payment_id:
+                link._paylink_mark_paid(tx)
+            elif link and tx.state in ("error", "cancel"):
+                link._paylink_note_failed(tx)
+            elif tx.operation == "refund" and tx.state == "done" and tx.source_transaction_id.paylink_id:
+                tx.source_transaction_id.paylink_id._paylink_note_refund(tx)
+        return res
+
+    # === BUSINESS METHODS - RECEIPTS === #
+
+    @api.model
+    def _cron_paylink_send_receipts(self, limit=50):
+        """Queue the receipts of link payments, each with the PDF of the invoices it paid.
+
+        Each receipt is committed on its own (outside tests), so a failure or a time-out loses
+        none and queues none twice.
+        """
+        txs = self.search([("paylink_receipt_state", "=", "to_send")], limit=limit)
+        for tx in txs:
+            tx.with_company(tx.company_id)._paylink_send_receipt()
+            if not self.env.registry.in_test_mode():
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        if len(txs) == limit:
+            self.env.ref("account_payment_link.ir_cron_paylink_send_receipts")._trigger()
+
+    def _paylink_send_receipt(self):
+        """Queue this transaction's receipt for the mail queue; a PDF that cannot be rendered
+        (e.g. no wkhtmltopdf) leaves the receipt without it, noted on the link."""
+        self.ensure_one()
+        invoices = self.payment_id.reconciled_invoice_ids
+        attachments = self.env["ir.attachment"]
+        pdf = False
+        if invoices:
+            try:
+                pdf, _type = self.env["ir.actions.report"]._render_qweb_pdf(
+                    "account.account_invoices", invoices.ids
+                )
+            except UserError as error:
+                _logger.warning("Transaction %s: invoice PDF not rendered: %s", self.reference, error)
+                self.paylink_id.message_post(
+                    body=_("The receipt was sent without the invoice PDF: %(error)s", error=error)
+                )
+        if pdf:
+            attachments = attachments.create(
+                {
+                    "name": _("Invoices %(names)s.pdf", names=", ".join(invoices.mapped("name"))),
+                    "raw": pdf,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                    "mimetype": "application/pdf",
+                }
+            )
+        template = self.env.ref("account_payment_link.mail_template_paylink_receipt")
+        template.send_mail(
+            self.id, force_send=False, email_values={"attachment_ids": [(6, 0, attachments.ids)]}
+        )
+        self.paylink_receipt_state = "sent"
+
+    # === BUSINESS METHODS - STRIPE === #
+
+    def _process_notification_data(self, notification_data):
+        """Override of `payment_stripe` to refuse a link payment whose amount Stripe changed.
+
+        What Stripe reports having charged must be what the transaction asked: otherwise the
+        transaction is put in error, the link is flagged for review, and nothing is reconciled.
+        """
+        if self._paylink_stripe_already_done(notification_data):
+            return
+        if self._paylink_stripe_amount_mismatch(notification_data):
+            return
+        super()._process_notification_data(notification_data)
+
+    def _paylink_stripe_already_done(self, notification_data):
+        """Return whether this link transaction is done and Stripe reports its success again (a
+        duplicate delivery, or payment_intent.succeeded after the return page): nothing to do."""
+        self.ensure_one()
+        intent = notification_data.get("payment_intent")
+        return bool(
+            self.provider_code == "stripe"
+            and self.paylink_id
+            and self.state == "done"
+            and isinstance(intent, dict)
+            and intent.get("status") == "succeeded"
+        )
+
+    def _paylink_stripe_amount_mismatch(self, notification_data):
+        """Return whether the intent of ``notification_data`` differs from this link transaction.
+
+        On a mismatch the transaction is set in error and its link flagged.
+        """
+        self.ensure_one()
+        intent = notification_data.get("payment_intent")
+        if (
+            self.provider_code != "stripe"
+            or not self.paylink_id
+            or self.operation in ("refund", "validation")
+            or not isinstance(intent, dict)
+        ):
+            return False
+        expected = payment_utils.to_minor_currency_units(self.amount, self.currency_id)
+        received = intent.get("amount_received") or intent.get("amount")
+        received_currency = (intent.get("currency") or "").upper()
+        if received == expected and received_currency == self.currency_id.name:
+            return False
+        message = _(
+            "Stripe reported %(received)s %(received_currency)s (minor units) for %(reference)s where "
+            "%(expected)s %(currency)s was expected. The payment was not recorded: check it in "
+            "Stripe and record it by hand.",
+            received=received,
+            received_currency=received_currency or "?",
+            reference=self.reference,
+            expected=expected,
+            currency=self.currency_id.name,
+        )
+        if self.state == "done":
+            # Already paid as asked: a later, different report never undoes that.
+            _logger.warning("Transaction %s: ignored a later Stripe report of another amount", self.reference)
+            return True
+        self._set_error(message)
+        self.paylink_id._paylink_flag(message)
+        return True

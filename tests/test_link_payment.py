@@ -1,0 +1,402 @@
+"""Paying a link through Odoo's payment framework, over real HTTP as the public customer.
+
+The Demo provider (``payment_demo``) stands for any provider: our transaction route creates the
+``payment.transaction``, the provider's notification moves its state, account_payment's
+post-processing records the payment, our overrides close the link (RELIABILITY 10-12, 16, 17,
+19, 28, 29, 31).
+"""
+
+from unittest.mock import patch
+
+from lxml import html
+
+from odoo import Command, fields
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .common import PaylinkPaymentCommon
+
+
+@tagged("post_install", "-at_install")
+class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
+    # === HELPERS === #
+
+    def page(self, link):
+        response = self.url_open(f"/pay/{self.token_of(link)}", allow_redirects=False)
+        self.assertEqual(response.status_code, 200)
+        return html.fromstring(response.content)
+
+    @staticmethod
+    def text(page, css_class):
+        """The text of the first element with ``css_class`` on ``page``."""
+        return page.xpath(f"//*[contains(concat(' ', @class, ' '), ' {css_class} ')]")[0].text_content()
+
+    def chatter_has(self, record, *words):
+        """Whether one message of ``record``'s chatter holds all ``words`` (as text)."""
+        return any(all(word in html.fromstring(m.body or "<p/>").text_content() for word in words)
+                   for m in record.message_ids)  # fmt: skip
+
+    def error_of(self, body):
+        self.assertIn("error", body, body)
+        return body["error"]["data"]["message"]
+
+    def receivable_residual(self, partner):
+        lines = self.env["account.move.line"].search(
+            [
+                ("partner_id", "=", partner.commercial_partner_id.id),
+                ("account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+            ]
+        )
+        return sum(lines.mapped("amount_residual"))
+
+    # === AMOUNTS AND ACCOUNTING === #
+
+    def test_invoice_paid_with_a_tip_in_the_tip_account(self):
+        """18 % tip: the invoice is paid, the tip lands in the tip account, the customer keeps no
+        credit; the link is paid, its chatter says so and the receipt is queued."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        tx = self.pay_link(link, tip_percent="18")
+        self.assertEqual(tx.state, "done")
+        self.assertTrue(tx.is_post_processed, "post-processed at once, not waiting for the browser")
+        self.assertEqual(tx.amount, 135.70)
+        self.assertEqual(tx.paylink_tip_amount, 20.70)
+        self.assertEqual(tx.paylink_id, link)
+        self.assertTrue(tx.reference.startswith(link.name))
+        self.assertEqual(tx.invoice_ids, self.invoice)
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+        payment = tx.payment_id
+        self.assertEqual(payment.amount, 135.70)
+        self.assertEqual(payment.journal_id, self.provider.journal_id)
+        tip_lines = payment.move_id.line_ids.filtered(lambda line: line.account_id == self.tip_account)
+        self.assertEqual(sum(tip_lines.mapped("credit")), 20.70)
+        self.assertAlmostEqual(self.receivable_residual(self.customer), 0.0)
+        self.assertEqual(link.state, "paid")
+        self.assertEqual(link.payment_id, payment)
+        self.assertEqual(link.amount_paid, 135.70)
+        self.assertTrue(self.chatter_has(link, "Paid", "135.70", tx.reference))
+        # The receipt (with the invoice PDF) is left to its cron, not rendered in this request.
+        self.assertEqual(tx.paylink_receipt_state, "to_send")
+        self.env["payment.transaction"]._cron_paylink_send_receipts()
+        self.assertEqual(tx.paylink_receipt_state, "sent")
+        receipt = self.env["mail.mail"].search([("model", "=", tx._name), ("res_id", "=", tx.id)])
+        self.assertEqual(len(receipt), 1)
+        self.assertIn(self.customer, receipt.recipient_ids)
+        self.assertIn("135.70", receipt.body_html)
+        self.assertIn("20.70", receipt.body_html)  # the tip, said separately
+        self.assertEqual(len(receipt.attachment_ids), 1)
+
+    def test_a_failing_receipt_never_undoes_the_payment(self):
+        """Nothing lost: a PDF that cannot be rendered (no wkhtmltopdf) leaves the receipt without
+        it, says so on the link, and the payment stays recorded."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        tx = self.pay_link(link)
+        Report = type(self.env["ir.actions.report"])
+        with patch.object(Report, "_render_qweb_pdf", side_effect=UserError("wkhtmltopdf is missing")):
+            self.env["payment.transaction"]._cron_paylink_send_receipts()
+        receipt = self.env["mail.mail"].search([("model", "=", tx._name), ("res_id", "=", tx.id)])
+        self.assertEqual(len(receipt), 1)
+        self.assertFalse(receipt.attachment_ids)
+        self.assertTrue(self.chatter_has(link, "without the invoice PDF", "wkhtmltopdf is missing"))
+        self.assertEqual(link.state, "paid")
+        self.assertTrue(tx.payment_id)
+        # Sent once: the cron finds nothing more to do.
+        self.env["payment.transaction"]._cron_paylink_send_receipts()
+        self.assertEqual(
+            len(self.env["mail.mail"].search([("model", "=", tx._name), ("res_id", "=", tx.id)])), 1
+        )
+
+    def test_the_browser_amount_is_never_trusted(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        tx = self.pay_link(link, amount=1.0)
+        self.assertEqual(tx.amount, 115.0)
+        self.assertEqual(tx.paylink_tip_amount, 0.0)
+        self.assertEqual(self.invoice.payment_state in ("paid", "in_payment"), True)
+
+    def test_malformed_input_gets_a_readable_message_and_creates_nothing(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        cases = {
+            "tip with SQL": ({"tip_percent": "18; DROP"}, "Choose one of the tips offered."),
+            "tip not offered": ({"tip_percent": 99}, "This tip is not offered."),
+            "no provider": ({"provider_id": None}, "Choose a payment method"),
+            "unknown flow": ({"flow": "teleport"}, "Choose a payment method"),
+            "provider of another company": ({"provider_id": 999999}, "not available for this payment"),
+            "unexpected field": ({"partner_id": self.partner_a.id}, "partner_id"),
+            "someone's token": ({"flow": "token", "token_id": 999999}, "saved payment method"),
+        }
+        Tx = self.env["payment.transaction"].sudo()
+        before = Tx.search_count([])
+        for label, (params, message) in cases.items():
+            with self.subTest(label), mute_logger("odoo.http"):
+                error = self.error_of(self.start_payment(link, **params))
+                self.assertIn(message, error)
+                self.assertNotIn("Traceback", error)
+        self.assertEqual(Tx.search_count([]), before)
+
+    def test_unpayable_invoices_start_no_transaction(self):
+        """RELIABILITY 16: paid, cancelled or draft invoices: the route says why, nothing is created."""
+        cases = {
+            "paid": (lambda move: self.pay(move, move.amount_total), "already paid"),
+            "cancelled": (lambda move: (move.button_draft(), move.button_cancel()), "cancelled"),
+            "draft": (lambda move: move.button_draft(), "not confirmed"),
+        }
+        Tx = self.env["payment.transaction"].sudo()
+        for label, (change, reason) in cases.items():
+            with self.subTest(label):
+                move = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
+                link = self.make_link(link_type="invoice", move_id=move.id)
+                change(move)
+                before = Tx.search_count([])
+                with mute_logger("odoo.http"):
+                    self.assertIn(reason, self.error_of(self.start_payment(link)))
+                self.assertEqual(Tx.search_count([]), before)
+
+    def test_balance_link_pays_two_invoices_oldest_first(self):
+        older = self.init_invoice(
+            "out_invoice", partner=self.customer, amounts=[20.0], invoice_date="2020-01-01", post=True
+        )
+        link = self.make_link(link_type="balance", partner_id=self.customer.id)
+        tx = self.pay_link(link, tip_percent=20)
+        self.assertEqual(tx.invoice_ids, older | self.invoice)
+        self.assertEqual(tx.amount, 162.0)  # 135 + 20 %
+        for move in older | self.invoice:
+            self.assertIn(move.payment_state, ("paid", "in_payment"), move.name)
+        self.assertAlmostEqual(self.receivable_residual(self.customer), 0.0)
+        # A balance link stays usable for the next invoices.
+        self.assertEqual(link.state, "active")
+        self.assertEqual(link.payment_id, tx.payment_id)
+
+    def test_partial_payment_then_the_rest(self):
+        """RELIABILITY 17: the page shows the residual and the payment pays exactly the rest."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        self.pay(self.invoice, 40.0)
+        self.assertIn("75.00", self.text(self.page(link), "o_paylink_amount_due"))
+        tx = self.pay_link(link)
+        self.assertEqual(tx.amount, 75.0)
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+        self.assertAlmostEqual(self.receivable_residual(self.customer), 0.0)
+        # Overpayment is impossible: a paid link takes no payment.
+        error = self.error_of(self.start_payment(link))
+        self.assertIn("already been paid", error)
+
+    def test_custom_amount_link_records_a_payment_for_its_customer(self):
+        link = self.make_link(custom_amount=50.0)
+        tx = self.pay_link(link)
+        self.assertEqual(tx.payment_id.amount, 50.0)
+        self.assertEqual(tx.payment_id.partner_id, self.customer)
+        self.assertEqual(tx.payment_id.state, "paid" if tx.payment_id.state == "paid" else "in_process")
+        self.assertEqual(link.state, "paid")
+
+    def test_early_payment_discount_is_shown_and_honoured(self):
+        """The invoice's early-payment discount applies as on Odoo's portal, tip or no tip."""
+        terms = self.env["account.payment.term"].create(
+            {
+                "name": "2/7 net 30",
+                "early_discount": True,
+                "discount_percentage": 2,
+                "discount_days": 7,
+                "line_ids": [Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})],
+            }
+        )
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_date": fields.Date.today(),
+                "invoice_payment_term_id": terms.id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Service", "price_unit": 100.0, "tax_ids": False})
+                ],
+            }
+        )
+        invoice.action_post()
+        link = self.make_link(link_type="invoice", move_id=invoice.id)
+        page = self.page(link)
+        self.assertIn("98.00", self.text(page, "o_paylink_epd_amount"))
+        tx = self.pay_link(link, tip_percent=20)
+        self.assertEqual(tx.amount, 117.60)  # 98.00 + 20 % of 98.00
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertAlmostEqual(self.receivable_residual(self.customer), 115.0)  # only the other invoice
+
+    # === FAILED AND PENDING PAYMENTS === #
+
+    def test_failed_payment_then_a_successful_one(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        failed = self.pay_link(link, state="error")
+        self.assertEqual(failed.state, "error")
+        self.assertEqual(link.state, "active")
+        self.assertFalse(failed.payment_id)
+        self.assertTrue(self.chatter_has(link, "did not go through", failed.reference))
+        result = self.url_open(f"/pay/{self.token_of(link)}/return")
+        self.assertIn("did not go through", result.text)
+        done = self.pay_link(link)
+        self.assertEqual(done.state, "done")
+        self.assertEqual(link.state, "paid")
+        self.assertEqual(len(link.transaction_ids.payment_id), 1)
+
+    def test_pending_payment_then_done(self):
+        """RELIABILITY 28: a payment in progress blocks a second one; success pays the link."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        tx = self.pay_link(link, state="pending")
+        self.assertEqual(tx.state, "pending")
+        self.assertTrue(link.payment_pending)
+        self.assertEqual(link.state, "active")
+        page = self.page(link)
+        self.assertTrue(page.xpath("//*[contains(@class, 'o_paylink_unavailable')]"))
+        self.assertFalse(page.xpath("//form[@id='o_payment_form']"))
+        self.assertIn("being processed", self.error_of(self.start_payment(link)))
+        self.assertIn("being processed", self.url_open(f"/pay/{self.token_of(link)}/return").text)
+        self.demo_notify(tx.reference, "done")
+        self.assertEqual(tx.state, "done")
+        self.assertFalse(link.payment_pending)
+        self.assertEqual(link.state, "paid")
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+
+    def test_pending_payment_then_failed_reopens_the_link(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        tx = self.pay_link(link, state="pending")
+        self.demo_notify(tx.reference, "error")
+        self.assertEqual(tx.state, "error")
+        self.assertFalse(link.payment_pending)
+        self.assertEqual(link.state, "active")
+        self.assertFalse(tx.payment_id)
+        self.assertTrue(self.page(link).xpath("//form[@id='o_payment_form']"))
+
+    # === SAVED PAYMENT METHODS === #
+
+    def test_saved_method_offered_only_when_the_company_says_so(self):
+        """RELIABILITY 29: saved methods are the customer's payment.token, offered on links only
+        when the company chose it, and never another customer's."""
+        first = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        self.pay_link(first, tokenization_requested=True)
+        token = self.env["payment.token"].sudo().search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(token), 1)
+        second_invoice = self.init_invoice("out_invoice", partner=self.customer, amounts=[30.0], post=True)
+        second = self.make_link(link_type="invoice", move_id=second_invoice.id)
+
+        self.company.paylink_offer_saved_methods = False
+        self.assertFalse(self.page(second).xpath(f"//input[@data-payment-option-id='{token.id}']"))
+        error = self.error_of(self.start_payment(second, flow="token", token_id=token.id))
+        self.assertIn("saved payment method", error)
+
+        self.company.paylink_offer_saved_methods = True
+        self.assertTrue(self.page(second).xpath(f"//input[@data-payment-option-id='{token.id}']"))
+        other_customer = self.env["res.partner"].create({"name": "Stranger"})
+        other_token = token.copy({"partner_id": other_customer.id})
+        error = self.error_of(self.start_payment(second, flow="token", token_id=other_token.id))
+        self.assertIn("saved payment method", error)
+        body = self.start_payment(second, flow="token", token_id=token.id)
+        self.assertIn("result", body, body)
+        tx = self.env["payment.transaction"].sudo().search([("reference", "=", body["result"]["reference"])])
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(second.state, "paid")
+
+    def test_the_customer_sees_the_saved_method_in_the_portal(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        self.pay_link(link, tokenization_requested=True)
+        token = self.env["payment.token"].sudo().search([("partner_id", "=", self.customer.id)])
+        portal_user = self.make_portal_user(self.customer, "paylink_portal_tokens")
+        self.authenticate(portal_user.login, portal_user.login)
+        page = html.fromstring(self.url_open("/my/payment_method").content)
+        self.assertTrue(page.xpath(f"//input[@data-payment-option-id='{token.id}']"))
+
+    def test_accountant_charges_a_saved_method_from_register_payment(self):
+        """The saved method is Odoo's: an invoicing user charges it from the register-payment wizard."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        self.pay_link(link, tokenization_requested=True)
+        token = self.env["payment.token"].sudo().search([("partner_id", "=", self.customer.id)])
+        invoice = self.init_invoice("out_invoice", partner=self.customer, amounts=[30.0], post=True)
+        journal = self.provider.journal_id
+        method_line = journal.inbound_payment_method_line_ids.filtered(
+            lambda line: line.payment_provider_id == self.provider
+        )
+        wizard = (
+            self.env["account.payment.register"]
+            .with_user(self.user_accountant)
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create(
+                {
+                    "journal_id": journal.id,
+                    "payment_method_line_id": method_line.id,
+                    "payment_token_id": token.id,
+                }
+            )
+        )
+        self.assertIn(token, wizard.suitable_payment_token_ids)
+        wizard.action_create_payments()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    # === REFUNDS === #
+
+    def test_refund_from_odoo_is_noted_on_the_link(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        tx = self.pay_link(link)
+        tx.action_refund(amount_to_refund=40.0)
+        refund = tx.child_transaction_ids.filtered(lambda child: child.operation == "refund")
+        self.assertEqual(refund.state, "done")
+        self.assertEqual(refund.amount, -40.0)
+        self.assertTrue(refund.payment_id, "the refund is recorded as an outbound payment")
+        self.assertTrue(self.chatter_has(link, "Refunded", "40.00", refund.reference))
+
+    # === ROUTES AND HEADERS === #
+
+    def test_every_route_answers_the_same_404_for_bad_tokens(self):
+        """RELIABILITY 14, 31: unknown, expired, revoked, replaced; never a 500."""
+        expired = self.make_link()
+        expired.sudo().write({"state": "expired"})
+        revoked = self.make_link()
+        revoked.sudo().action_revoke()
+        replaced = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        replaced_token = self.token_of(replaced)
+        replaced.action_regenerate()
+        tokens = {
+            "unknown": "A" * 43,
+            "expired": self.token_of(expired),
+            "revoked": self.token_of(revoked),
+            "replaced": replaced_token,
+        }
+        for label, token in tokens.items():
+            for route in ("", "/return", "/receipt", f"/document/{self.invoice.id}"):
+                with self.subTest(token=label, route=route or "/"):
+                    response = self.url_open(f"/pay/{token}{route}", allow_redirects=False)
+                    self.assertEqual(response.status_code, 404)
+                    self.assertIn("This payment link is not valid", response.text)
+                    self.assertEqual(response.headers.get("Cache-Control"), "no-store")
+            with self.subTest(token=label, route="/transaction"):
+                body = self.jsonrpc(f"/pay/{token}/transaction", self.transaction_params())
+                self.assertEqual(body["error"]["code"], 404)
+        # A valid token with nothing to show there: no payment yet, no receipt.
+        link = self.make_link()
+        for route in ("/return", "/receipt"):
+            self.assertEqual(self.url_open(f"/pay/{self.token_of(link)}{route}").status_code, 404)
+
+    def test_pages_are_never_cached_nor_referred(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        self.pay_link(link)
+        for route in ("", "/return", "/receipt", f"/document/{self.invoice.id}"):
+            with self.subTest(route=route or "/"):
+                response = self.url_open(f"/pay/{self.token_of(link)}{route}")
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.headers.get("Cache-Control"), "no-store")
+                self.assertEqual(response.headers.get("Referrer-Policy"), "no-referrer")
+
+    def test_page_embeds_odoos_payment_form_with_the_tips(self):
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        page = self.page(link)
+        form = page.xpath("//form[@id='o_payment_form']")[0]
+        self.assertEqual(form.get("data-transaction-route"), f"/pay/{self.token_of(link)}/transaction")
+        self.assertEqual(form.get("data-landing-route"), f"/pay/{self.token_of(link)}/return")
+        self.assertEqual(float(form.get("data-amount")), 115.0)
+        self.assertTrue(form.xpath(f".//input[@data-provider-id='{self.provider.id}']"))
+        tips = {
+            radio.get("value"): radio.get("data-amount")
+            for radio in page.xpath("//input[@name='tip_percent']")
+        }
+        self.assertEqual(tips, {"0": "115.0", "18.0": "135.7", "20.0": "138.0", "25.0": "143.75"})
+        # No provider compatible: the page says so instead of a form.
+        self.provider.maximum_amount = 10.0
+        page = self.page(link)
+        self.assertFalse(page.xpath("//form[@id='o_payment_form']"))
+        self.assertTrue(page.xpath("//*[contains(@class, 'o_paylink_no_payment_method')]"))

@@ -1,0 +1,132 @@
+"""Exactly once, for real: the provider's notification and the customer's return race on two
+database connections at the same moment (RELIABILITY 10).
+
+Unlike the other tests, this one commits: each side is a real HTTP request to Odoo's server (the
+Demo provider's notification route, our return page), served in its own thread with its own
+cursor, as in production. PostgreSQL's repeatable-read isolation makes the later writer of the
+transaction's row fail with a serialization error (or a deadlock); Odoo's HTTP layer retries that
+request, which then finds the payment recorded. The data lives in a company of its own.
+"""
+
+import threading
+import uuid
+
+import requests
+
+import odoo
+from odoo import Command, api
+from odoo.modules.registry import DummyRLock, Registry
+from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tools import config, mute_logger
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentRace(BaseCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        cls.url = f"http://127.0.0.1:{config['http_port']}"
+        # Odoo's test runner holds the registry lock while tests run; its test mode swaps it for a
+        # dummy lock (and routes every request through the test's cursor). Swap the lock only, so
+        # that the server's threads open real connections of their own.
+        cls._saved_registry_lock, Registry._lock = Registry._lock, DummyRLock()
+        cls.addClassCleanup(setattr, Registry, "_lock", cls._saved_registry_lock)
+
+    def env(self, cr):
+        return api.Environment(cr, odoo.SUPERUSER_ID, {})
+
+    def make_paid_transaction(self):
+        """Commit a link whose Demo transaction the provider reports done, not post-processed yet."""
+        with self.registry.cursor() as cr:
+            env = self.env(cr)
+            company = env["res.company"].create(
+                {"name": f"Race Company {uuid.uuid4().hex[:8]}", "currency_id": env.ref("base.USD").id}
+            )
+            env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+            env = env(context={"allowed_company_ids": company.ids})
+            provider = env.ref("payment.payment_provider_demo").copy({"company_id": company.id})
+            provider.write({"state": "test", "is_published": True})
+            partner = env["res.partner"].create({"name": "Race Customer", "email": "race@example.com"})
+            invoice = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Race", "price_unit": 100.0, "tax_ids": False})
+                    ],
+                }
+            )
+            invoice.action_post()
+            link = env["account.payment.link"].create({"link_type": "invoice", "move_id": invoice.id})
+            tx = env["payment.transaction"].create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": provider.payment_method_ids[:1].id,
+                    "reference": f"{link.name}-race",
+                    "amount": 100.0,
+                    "currency_id": invoice.currency_id.id,
+                    "partner_id": partner.id,
+                    "operation": "online_direct",
+                    "paylink_id": link.id,
+                    "invoice_ids": [Command.set(invoice.ids)],
+                }
+            )
+            tx._set_done()  # the provider said so; post-processing is what races
+            ids = {"company": company.id, "invoice": invoice.id, "link": link.id, "tx": tx.id,
+                   "token": link.access_token, "reference": tx.reference}  # fmt: skip
+        return ids
+
+    def notify(self, reference):
+        """The Demo provider's notification (its webhook) that the payment is done."""
+        response = requests.post(
+            f"{self.url}/payment/demo/simulate_payment",
+            json={"jsonrpc": "2.0", "method": "call", "id": 1,
+                  "params": {"reference": reference, "simulated_state": "done"}},
+            timeout=60,
+        )  # fmt: skip
+        return response.status_code, "error" in response.json()
+
+    def customer_returns(self, token):
+        """The customer's browser landing on the link's return page."""
+        response = requests.get(f"{self.url}/pay/{token}/return", timeout=60)
+        return response.status_code, "your payment was received" in response.text
+
+    def test_webhook_and_return_page_race_then_duplicates(self):
+        ids = self.make_paid_transaction()
+        barrier = threading.Barrier(2)
+        results = {}
+
+        def side(name, call, *args):
+            barrier.wait()
+            results[name] = call(*args)
+
+        threads = [
+            threading.Thread(target=side, args=("notification", self.notify, ids["reference"])),
+            threading.Thread(target=side, args=("return", self.customer_returns, ids["token"])),
+        ]
+        # The losing side's failed UPDATE is logged by Odoo as a "bad query" before it is retried.
+        with mute_logger("odoo.sql_db"):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(90)
+        self.assertEqual(results, {"notification": (200, False), "return": (200, True)})
+
+        # The provider delivers its notification 20 more times.
+        for _attempt in range(20):
+            self.assertEqual(self.notify(ids["reference"]), (200, False))
+
+        with self.registry.cursor() as cr:
+            env = self.env(cr)
+            payments = env["account.payment"].search([("payment_transaction_id", "=", ids["tx"])])
+            self.assertEqual(len(payments), 1)
+            invoice = env["account.move"].browse(ids["invoice"])
+            self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+            self.assertEqual(len(invoice.line_ids.matched_credit_ids), 1)
+            link = env["account.payment.link"].browse(ids["link"])
+            self.assertEqual(link.state, "paid")
+            self.assertEqual(link.payment_id, payments)
+            paid_notes = link.message_ids.filtered(lambda message: "Paid" in (message.body or ""))
+            self.assertEqual(len(paid_notes), 1)
