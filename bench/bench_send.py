@@ -95,10 +95,14 @@ def configure(env, twilio, sid, token, smtp_port):
         env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
     company.write({
         "email": "billing@bench.example.com",
-        "paylink_stripe_publishable_key": "pk_test_bench", "paylink_stripe_secret_key": "sk_test_bench",
         "paylink_twilio_account_sid": sid, "paylink_twilio_auth_token": token,
         "paylink_twilio_sender": SENDER,
     })  # fmt: skip
+    # Links need a provider that can take their payments: Odoo's Demo provider.
+    provider = env["payment.provider"].search(
+        [("code", "=", "demo"), ("company_id", "=", company.id)], limit=1
+    )
+    provider.write({"state": "test", "is_published": True})
     env.ref("base.user_admin").partner_id.email = "admin@bench.example.com"
     env["ir.config_parameter"].set_param("account_payment_link.twilio_api_base", twilio.url)
     env["ir.mail_server"].search([]).active = False
@@ -234,7 +238,8 @@ def main():
             else:
                 print(f"==> Creating {db}", flush=True)
                 created = True
-                subprocess.run([sys.executable, "-m", "odoo", *common, "--init", devenv.ADDON_NAME,
+                modules = f"payment_demo,{devenv.ADDON_NAME}"
+                subprocess.run([sys.executable, "-m", "odoo", *common, "--init", modules,
                                 "--stop-after-init"], check=True, cwd="/")  # fmt: skip
             import odoo  # noqa: PLC0415
 

@@ -27,14 +27,14 @@ class PaymentLinkController(PaymentPortal):
     )
     def paylink_page(self, token, **kwargs):
         """The customer's pay page. Unknown, expired and revoked tokens get one identical 404."""
-        link_sudo = self._get_link_or_none(token)
+        link_sudo = self._paylink_get_link(token)
         if not link_sudo:
-            return self._not_found()
+            return self._paylink_not_found()
         link_sudo._paylink_mark_opened()
         values = link_sudo._prepare_pay_page_values()
         if not values["unavailable_reason"]:
             values.update(self._paylink_get_payment_form_values(link_sudo, token))
-        return self._render("account_payment_link.pay_page", values)
+        return self._paylink_render("account_payment_link.pay_page", values)
 
     @http.route(
         f"{PAY_ROUTE}/<string:token>/return",
@@ -50,12 +50,12 @@ class PaymentLinkController(PaymentPortal):
         A payment the provider confirmed is post-processed here if the webhook has not done it
         yet (whichever comes first records it; the other finds it done).
         """
-        link_sudo = self._get_link_or_none(token)
+        link_sudo = self._paylink_get_link(token)
         tx_sudo = link_sudo and link_sudo.transaction_ids.filtered(lambda tx: tx.state != "draft")[:1]
         if not tx_sudo:
-            return self._not_found()
+            return self._paylink_not_found()
         tx_sudo._paylink_post_process_now()
-        return self._render(
+        return self._paylink_render(
             "account_payment_link.pay_page_result",
             {**link_sudo._prepare_pay_page_values(), "tx": tx_sudo},
         )
@@ -70,11 +70,11 @@ class PaymentLinkController(PaymentPortal):
     )
     def paylink_invoice_pdf(self, token, move_id, **kwargs):
         """The PDF of an invoice the link is about (its invoice, or one of the open invoices)."""
-        link_sudo = self._get_link_or_none(token)
+        link_sudo = self._paylink_get_link(token)
         move_sudo = link_sudo and link_sudo._get_documents().filtered(lambda move: move.id == move_id)
         if not move_sudo:
-            return self._not_found()
-        return self._pdf_response("account.account_invoices", move_sudo, move_sudo.name)
+            return self._paylink_not_found()
+        return self._paylink_pdf_response("account.account_invoices", move_sudo, move_sudo.name)
 
     @http.route(
         f"{PAY_ROUTE}/<string:token>/receipt",
@@ -86,11 +86,13 @@ class PaymentLinkController(PaymentPortal):
     )
     def paylink_receipt_pdf(self, token, **kwargs):
         """The receipt of the payment the link produced."""
-        link_sudo = self._get_link_or_none(token)
+        link_sudo = self._paylink_get_link(token)
         if not link_sudo or not link_sudo.payment_id:
-            return self._not_found()
+            return self._paylink_not_found()
         payment_sudo = link_sudo.payment_id
-        return self._pdf_response("account.action_report_payment_receipt", payment_sudo, payment_sudo.name)
+        return self._paylink_pdf_response(
+            "account.action_report_payment_receipt", payment_sudo, payment_sudo.name
+        )
 
     # === PAYMENT === #
 
@@ -111,7 +113,7 @@ class PaymentLinkController(PaymentPortal):
         :raise NotFound: for an unknown, expired, revoked or replaced token.
         :raise ValidationError: for malformed values, or a payment option the link does not offer.
         """
-        link_sudo = self._get_link_or_none(token)
+        link_sudo = self._paylink_get_link(token)
         if not link_sudo:
             raise request.not_found()
         self._validate_transaction_kwargs(kwargs, additional_allowed_keys=("payment_reference",))
@@ -128,7 +130,11 @@ class PaymentLinkController(PaymentPortal):
         form_values = self._paylink_get_payment_form_values(link_sudo, token, amount=values["amount"])
         if flow == "token" and option_id not in form_values["tokens_sudo"].ids:
             raise ValidationError(env._("This saved payment method cannot be used for this payment."))
-        if flow != "token" and option_id not in form_values["providers_sudo"].ids:
+        if flow != "token" and (
+            option_id not in form_values["providers_sudo"].ids
+            or self._cast_as_int(kwargs.get("payment_method_id"))
+            not in form_values["payment_methods_sudo"].ids
+        ):
             raise ValidationError(env._("This payment method is not available for this payment."))
         if sms_consent and link_sudo.company_id.paylink_ask_sms_consent:
             # The customer's own act, recorded by the system: OdooBot writes the chatter note.
@@ -214,7 +220,7 @@ class PaymentLinkController(PaymentPortal):
             "mode": "payment",
         }
 
-    def _get_link_or_none(self, token):
+    def _paylink_get_link(self, token):
         link_sudo = request.env["account.payment.link"]._get_link_from_token(token)
         if link_sudo:
             lang = link_sudo.partner_id.lang
@@ -222,10 +228,10 @@ class PaymentLinkController(PaymentPortal):
                 request.update_context(lang=lang)
         return link_sudo
 
-    def _render(self, template, values, status=200):
+    def _paylink_render(self, template, values, status=200):
         return request.render(template, values, status=status, headers=PAGE_HEADERS)
 
-    def _pdf_response(self, report_ref, records_sudo, name):
+    def _paylink_pdf_response(self, report_ref, records_sudo, name):
         # sudo: the token gave access to these documents only; rendering needs the records' rights.
         content, report_type = (
             request.env["ir.actions.report"].sudo()._render_qweb_pdf(report_ref, records_sudo.ids)
@@ -241,5 +247,5 @@ class PaymentLinkController(PaymentPortal):
             ],
         )
 
-    def _not_found(self):
-        return self._render("account_payment_link.pay_page_not_found", {}, status=404)
+    def _paylink_not_found(self):
+        return self._paylink_render("account_payment_link.pay_page_not_found", {}, status=404)

@@ -2,7 +2,6 @@ import logging
 
 from werkzeug.exceptions import Forbidden
 
-from odoo import http
 from odoo.http import request
 
 from ..tools import stripe_api
@@ -13,39 +12,24 @@ _logger = logging.getLogger(__name__)
 
 
 class PaylinkStripeController(StripeController):
-    """Stripe's webhook, verified strictly with the official SDK before anything is read.
-
-    Odoo's own check lets events through while the provider has no webhook signing secret, keeps
-    only the last of several ``v1`` signatures and answers a missing header with an error 500.
-    Here an event is refused (403) unless a Stripe provider's signing secret verifies it, within
-    the tolerance, and the transaction's own provider's secret verifies it too.
-    """
-
-    @http.route()
-    def stripe_webhook(self):
-        payload = request.httprequest.get_data()
-        header = request.httprequest.headers.get("Stripe-Signature")
-        # sudo: the secrets verify the signature here and go nowhere else.
-        providers_sudo = (
-            request.env["payment.provider"]
-            .sudo()
-            .search([("code", "=", "stripe"), ("state", "!=", "disabled")])
-        )
-        if not any(
-            stripe_api.is_valid_event(payload, header, stripe_utils.get_webhook_secret(provider_sudo))
-            for provider_sudo in providers_sudo
-        ):
-            _logger.warning("Refused a Stripe webhook event that no provider's signing secret verifies")
-            raise Forbidden()
-        return super().stripe_webhook()
-
     def _verify_notification_signature(self, tx_sudo):
-        """Override of `payment_stripe`: the event must be signed with the secret of the provider
-        of the transaction it is about (a company's events never move another's transactions)."""
+        """Override of `payment_stripe`: verify the event with the official SDK, strictly.
+
+        Odoo's own check lets events through while the provider has no webhook signing secret,
+        keeps only the last of several ``v1`` signatures and fails with an error 500 without a
+        header. Here an event is refused (403) unless the signing secret of the provider of the
+        transaction it names verifies it, within the tolerance; several ``v1`` signatures are
+        accepted while a secret is being rolled. Payment_stripe calls this before the event
+        changes anything.
+        """
         payload = request.httprequest.get_data()
         header = request.httprequest.headers.get("Stripe-Signature")
-        if not stripe_api.is_valid_event(
-            payload, header, stripe_utils.get_webhook_secret(tx_sudo.provider_id)
-        ):
-            _logger.warning("Refused a Stripe event not signed by the provider of %s", tx_sudo.reference)
+        secret = stripe_utils.get_webhook_secret(tx_sudo.provider_id)
+        if not secret:
+            _logger.warning(
+                "Refused a Stripe event for %s: its provider has no webhook signing secret", tx_sudo.reference
+            )
+            raise Forbidden()
+        if not stripe_api.is_valid_event(payload, header, secret):
+            _logger.warning("Refused a Stripe event for %s: invalid or outdated signature", tx_sudo.reference)
             raise Forbidden()

@@ -127,10 +127,11 @@ class AccountPaymentLink(models.Model):
     )
 
     # Fields that change only through the link's actions (revoke, regenerate, expiry, payment).
+    # The first ones are never given when a link is created, except by the system.
     _PAYLINK_PROTECTED_FIELDS = frozenset(
         {
             "state", "access_token", "link_type", "company_id", "partner_id", "move_id", "currency_id",
-            "custom_amount", "payment_id", "amount_paid", "paid_date", "replaced_by_id",
+            "custom_amount", "payment_id", "amount_paid", "paid_date", "replaced_by_id", "needs_review",
         }
     )  # fmt: skip
 
@@ -173,10 +174,12 @@ class AccountPaymentLink(models.Model):
             else:
                 link.amount = link.custom_amount
 
-    @api.depends("transaction_ids.state")
+    @api.depends(
+        "transaction_ids.state", "transaction_ids.is_post_processed", "transaction_ids.provider_code"
+    )
     def _compute_payment_pending(self):
         for link in self:
-            link.payment_pending = any(tx.state in ("pending", "authorized") for tx in link.transaction_ids)
+            link.payment_pending = any(tx._paylink_is_in_progress() for tx in link.transaction_ids)
 
     @api.depends("company_id")
     def _compute_url(self):
@@ -204,6 +207,8 @@ class AccountPaymentLink(models.Model):
                     raise ValidationError(_("An invoice link needs an invoice."))
                 if link.state == "active":
                     link.move_id._paylink_check_payable()
+                if link.partner_id != link.move_id.commercial_partner_id:
+                    raise ValidationError(_("An invoice link is for the invoice's customer."))
             elif link.move_id:
                 raise ValidationError(_("Only invoice links refer to an invoice."))
 
@@ -222,6 +227,9 @@ class AccountPaymentLink(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        lifecycle = {"state", "access_token", "payment_id", "amount_paid", "paid_date", "replaced_by_id"}
+        if not self.env.su and any(lifecycle & vals.keys() for vals in vals_list):
+            raise AccessError(_("A new payment link starts active, with a token and no payment of its own."))
         if any(vals.get("link_type", "custom") == "custom" for vals in vals_list):
             self._paylink_check_manager(_("create custom-amount links"))
         for vals in vals_list:
@@ -287,6 +295,15 @@ class AccountPaymentLink(models.Model):
             new_links |= new_link
         if len(new_links) == 1:
             return new_links._get_form_action()
+        return True
+
+    def action_mark_reviewed(self):
+        """Clear the review flag once an accountant has dealt with what the chatter says."""
+        # sudo: managers may do this (button and group below); the flag is not for plain writes.
+        self._paylink_check_manager(_("mark links as reviewed"))
+        self.sudo().needs_review = False
+        for link in self:
+            link.message_post(body=_("Marked as reviewed by %(user)s.", user=self.env.user.name))
         return True
 
     def action_change_expiry(self):
@@ -415,6 +432,9 @@ class AccountPaymentLink(models.Model):
         move = self.move_id if self.link_type == "invoice" else self.env["account.move"]
         reasons = (
             (self.state == "paid", _("This link has already been paid.")),
+            (move.state == "draft", _("This invoice is not confirmed yet.")),
+            (move.state == "cancel", _("This invoice has been cancelled.")),
+            (move.payment_state in ("paid", "in_payment", "reversed"), _("This invoice is already paid.")),
             (
                 self.payment_pending,
                 _(
@@ -422,9 +442,6 @@ class AccountPaymentLink(models.Model):
                     "payment provider has confirmed it; no other payment is needed."
                 ),
             ),
-            (move.state == "draft", _("This invoice is not confirmed yet.")),
-            (move.state == "cancel", _("This invoice has been cancelled.")),
-            (move.payment_state in ("paid", "in_payment", "reversed"), _("This invoice is already paid.")),
             (self.currency_id.compare_amounts(self.amount, 0.0) <= 0, _("There is nothing left to pay.")),
         )
         return next((reason for applies, reason in reasons if applies), False)
@@ -483,14 +500,20 @@ class AccountPaymentLink(models.Model):
         )
 
     def _paylink_tips_offered(self, unavailable_reason=None):
-        """Return the tip percentages the page offers: none unless enabled and something is due.
+        """Return the tip percentages the page offers: none unless tips are enabled with an account
+        to post them to, and something is due.
 
         :param unavailable_reason: :meth:`_get_unavailable_reason` when the caller has it already.
         """
         self.ensure_one()
         if unavailable_reason is None:
             unavailable_reason = self._get_unavailable_reason()
-        if not self.company_id.paylink_tips_enabled or self.link_type == "custom" or unavailable_reason:
+        company = self.company_id
+        if (
+            not (company.paylink_tips_enabled and company.paylink_tip_account_id)
+            or self.link_type == "custom"
+            or unavailable_reason
+        ):
             return []
         return self.company_id._paylink_get_tip_percentages()
 
@@ -577,7 +600,8 @@ class AccountPaymentLink(models.Model):
     def _paylink_flag(self, message):
         """Flag the link for an accountant's review and say why in its chatter."""
         self.ensure_one()
-        self.needs_review = True
+        # sudo: flagging is the system's act (a provider report, a payment); users clear it by action.
+        self.sudo().needs_review = True
         self.message_post(body=message)
         for move in self._get_open_invoices() | self.move_id:
             move.message_post(body=message)
@@ -590,6 +614,19 @@ class AccountPaymentLink(models.Model):
         """
         self.ensure_one()
         payment = tx.payment_id
+        if self.link_type != "balance" and self.payment_id and self.payment_id != payment:
+            # Two payments started at once (two tabs, two people) both went through: the second
+            # is recorded (the money is in) and left for an accountant to refund or allocate.
+            self._paylink_flag(
+                _(
+                    "A second payment of %(amount)s was received for this link (transaction "
+                    "%(reference)s, payment %(payment)s) after it was paid: refund it or allocate it.",
+                    amount=tx.currency_id.format(tx.amount),
+                    reference=tx.reference,
+                    payment=payment.name,
+                )
+            )
+            return
         values = {
             "paid_date": fields.Datetime.now(),
             "payment_id": payment.id,
@@ -970,6 +1007,9 @@ class AccountPaymentLink(models.Model):
         )
         if demo_provider and demo_provider.state == "disabled":
             demo_provider.write({"state": "test", "is_published": True, "allow_tokenization": True})
+        if not company._paylink_is_payment_configured():
+            _logger.info("No payment provider for the demo company (install payment_demo): no demo links")
+            return True
         Link = self.with_company(company)
         env = Link.env
         Partner = env["res.partner"]

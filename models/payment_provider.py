@@ -11,7 +11,9 @@ class PaymentProvider(models.Model):
         """Return the providers that may take a payment by link, with Odoo's compatibility rules.
 
         Stripe is left out while it has no webhook signing secret: its events could not be
-        verified, and we refuse unverified events.
+        verified, and we refuse unverified events. Providers that capture manually are left out
+        too: a link is paid when its payment is captured, not authorized (see
+        :meth:`_paylink_get_unusable_reason`).
 
         :param company: the link's ``res.company``.
         :param partner: the customer paying, a ``res.partner``.
@@ -28,6 +30,11 @@ class PaymentProvider(models.Model):
     def _paylink_get_unusable_reason(self):
         """Return why this provider cannot take link payments although enabled, or ``False``."""
         self.ensure_one()
+        if self.capture_manually:
+            return _(
+                "%(provider)s captures payments manually: payment links need payments captured at once.",
+                provider=self.name,
+            )
         # sudo: only whether the secret is set is disclosed, never its value.
         if self.code == "stripe" and not stripe_utils.get_webhook_secret(self.sudo()):
             return _(

@@ -38,6 +38,17 @@ class PaymentTransaction(models.Model):
 
     # === BUSINESS METHODS - PAYMENT FLOW === #
 
+    def _paylink_is_in_progress(self):
+        """Return whether this payment of a link is under way: started and not final yet, or final
+        and paid but not recorded yet. Wire transfers (``payment_custom``) wait for the accountant
+        and do not hold the link."""
+        self.ensure_one()
+        if self.provider_code == "custom":
+            return False
+        return self.state in ("pending", "authorized") or (
+            self.state == "done" and not self.is_post_processed
+        )
+
     @api.model
     def _handle_notification_data(self, provider_code, notification_data):
         """Override of `payment` to post-process a link's transaction as soon as it is final.
@@ -66,38 +77,56 @@ class PaymentTransaction(models.Model):
                     tx._post_process()
             except psycopg2.OperationalError:
                 raise
-            except Exception:
+            except Exception as error:
                 _logger.exception("Transaction %s: post-processing left to the cron", tx.reference)
+                link._paylink_flag(
+                    _(
+                        "Payment %(reference)s was confirmed by the provider but could not be recorded "
+                        "yet (%(error)s); Odoo tries again every 10 minutes.",
+                        reference=tx.reference,
+                        error=error,
+                    )
+                )
 
     def _create_payment(self, **extra_create_values):
         """Override of `account_payment` to write a link's tip off to the company's tip account.
 
         The payment is the whole amount charged; the tip is a write-off line so that the invoices
         are paid exactly and the customer keeps no credit. When the tip hides the amount that
-        Odoo compares with the early-payment-discounted amount, the discount is applied here.
+        Odoo compares with the early-payment-discounted amount, the discount is applied here. A
+        refund gives back its share of the tip from the tip account, so the customer owes nothing.
         """
-        if not self.paylink_id or self.currency_id.is_zero(self.paylink_tip_amount):
+        tip = self._paylink_get_signed_tip()
+        if self.currency_id.is_zero(tip):
             return super()._create_payment(**extra_create_values)
-        tip_account = self.company_id.paylink_tip_account_id
         write_off_line_vals = list(extra_create_values.pop("write_off_line_vals", []))
-        write_off_line_vals += self._paylink_prepare_epd_write_off()
-        tip_balance = self.currency_id._convert(
-            self.paylink_tip_amount,
-            self.company_id.currency_id,
-            self.company_id,
-            fields.Date.context_today(self),
-        )
+        if self.paylink_id:
+            write_off_line_vals += self._paylink_prepare_epd_write_off()
+        link = self.paylink_id or self.source_transaction_id.paylink_id
         write_off_line_vals.append(
             {
-                "name": _("Tip (payment link %(link)s)", link=self.paylink_id.name),
-                "account_id": tip_account.id,
+                "name": _("Tip (payment link %(link)s)", link=link.name),
+                "account_id": self.company_id.paylink_tip_account_id.id,
                 "partner_id": self.partner_id.commercial_partner_id.id,
                 "currency_id": self.currency_id.id,
-                "amount_currency": -self.paylink_tip_amount,
-                "balance": -tip_balance,
+                "amount_currency": tip,
+                "balance": self.currency_id._convert(
+                    tip, self.company_id.currency_id, self.company_id, fields.Date.context_today(self)
+                ),
             }
         )
         return super()._create_payment(write_off_line_vals=write_off_line_vals, **extra_create_values)
+
+    def _paylink_get_signed_tip(self):
+        """Return the tip to write off, signed as a write-off line's ``amount_currency``: a credit
+        (negative) on a link's payment, a debit (positive) on a refund for its share of the tip."""
+        self.ensure_one()
+        if self.paylink_id:
+            return -self.paylink_tip_amount
+        source = self.source_transaction_id
+        if self.operation == "refund" and source.paylink_id and source.paylink_tip_amount and source.amount:
+            return self.currency_id.round(abs(self.amount) * source.paylink_tip_amount / source.amount)
+        return 0.0
 
     def _paylink_prepare_epd_write_off(self):
         """Return the early-payment-discount lines of an invoice paid at its discounted amount."""
@@ -243,10 +272,17 @@ class PaymentTransaction(models.Model):
             expected=expected,
             currency=self.currency_id.name,
         )
-        if self.state == "done":
-            # Already paid as asked: a later, different report never undoes that.
+        if self.state in ("done", "error"):
+            # Already paid as asked, or already refused and flagged: nothing changes.
             _logger.warning("Transaction %s: ignored a later Stripe report of another amount", self.reference)
             return True
-        self._set_error(message)
+        # The customer reads the transaction's message; the details are for the accountant.
+        self._set_error(
+            _(
+                "The payment could not be confirmed. Nothing more is needed from you: %(company)s "
+                "will contact you.",
+                company=self.company_id.name,
+            )
+        )
         self.paylink_id._paylink_flag(message)
         return True

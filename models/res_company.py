@@ -8,7 +8,6 @@ from odoo.exceptions import UserError, ValidationError
 from ..tools import stripe_api
 from odoo.addons.payment_stripe import utils as stripe_utils
 from odoo.addons.payment_stripe.const import HANDLED_WEBHOOK_EVENTS
-from odoo.addons.payment_stripe.controllers.main import StripeController
 
 DEFAULT_TIP_PERCENTAGES = "18,20,25"
 DEFAULT_SMS_CONSENT_TEXT = (
@@ -180,7 +179,7 @@ class ResCompany(models.Model):
         provider = self._paylink_get_stripe_provider()
         if not provider:
             raise UserError(_("There is no Stripe payment provider for %(company)s.", company=self.name))
-        webhook_url = self.get_base_url() + StripeController._webhook_url
+        webhook_url = provider._get_stripe_webhook_url()
         lines = stripe_api.check_setup(
             stripe_utils.get_secret_key(provider), webhook_url, HANDLED_WEBHOOK_EVENTS
         )

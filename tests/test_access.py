@@ -122,6 +122,22 @@ class TestAccess(PaylinkTestCommon):
         custom.with_user(self.user_manager).write({"expiry_date": False})
         custom.with_user(self.user_manager).action_revoke()
         self.assertEqual(custom.state, "revoked")
+        # Nor can a link be created already paid, or with a token of one's choosing.
+        for user in (self.user_accountant, self.user_manager):
+            for label, values in {"paid": {"state": "paid"}, "token": {"access_token": "y" * 43}}.items():
+                with self.subTest(user=user.login, create=label), self.assertRaises(AccessError):
+                    with self.cr.savepoint():
+                        self.env["account.payment.link"].with_user(user).create(
+                            {"link_type": "invoice", "move_id": other_invoice.id, **values}
+                        )
+        # A manager clears the review flag with its action, not a write.
+        custom.sudo().needs_review = True
+        with self.assertRaises(AccessError), self.cr.savepoint():
+            custom.with_user(self.user_manager).write({"needs_review": False})
+        with self.assertRaises(AccessError), self.cr.savepoint():
+            custom.with_user(self.user_accountant).action_mark_reviewed()
+        custom.with_user(self.user_manager).action_mark_reviewed()
+        self.assertFalse(custom.needs_review)
         # Portal and public users cannot even read links.
         for user in (
             self.make_portal_user(self.customer, "paylink_portal_rights"),

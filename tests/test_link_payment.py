@@ -330,6 +330,20 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
 
     # === REFUNDS === #
 
+    def test_refund_gives_back_its_share_of_the_tip(self):
+        """A refund of a tipped payment takes its share of the tip back from the tip account: the
+        customer's account is left exactly as paid."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        tx = self.pay_link(link, tip_percent=18)  # 135.70 of which 20.70 tip
+        tx.action_refund(amount_to_refund=135.70)
+        refund = tx.child_transaction_ids.filtered(lambda child: child.operation == "refund")
+        self.assertEqual(refund.state, "done")
+        lines = refund.payment_id.move_id.line_ids
+        tip_lines = lines.filtered(lambda line: line.account_id == self.tip_account)
+        self.assertAlmostEqual(sum(tip_lines.mapped("debit")), 20.70)
+        receivable = lines.filtered(lambda line: line.account_type == "asset_receivable")
+        self.assertAlmostEqual(sum(receivable.mapped("debit")), 115.0)
+
     def test_refund_from_odoo_is_noted_on_the_link(self):
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
         tx = self.pay_link(link)
@@ -338,6 +352,7 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
         self.assertEqual(refund.state, "done")
         self.assertEqual(refund.amount, -40.0)
         self.assertTrue(refund.payment_id, "the refund is recorded as an outbound payment")
+        self.assertEqual(refund.payment_id.amount, 40.0)
         self.assertTrue(self.chatter_has(link, "Refunded", "40.00", refund.reference))
 
     # === ROUTES AND HEADERS === #

@@ -27,10 +27,31 @@ PaymentForm.include({
         if (total) {
             total.textContent = radio.dataset.totalLabel;
         }
-        // Stripe's Payment Element must know the amount it will confirm.
-        for (const elements of Object.values(this.stripeElements ?? {})) {
-            elements.update({ amount: parseInt(radio.dataset.minorAmount) });
+        this._paylinkUpdateStripeAmount();
+    },
+
+    /**
+     * Stripe's Payment Element (and the wallets' sheets) must show the amount it will confirm,
+     * tip included, also when it is created after the tip was chosen.
+     *
+     * @private
+     */
+    _paylinkUpdateStripeAmount() {
+        const tip = this.paylinkPage?.querySelector("input[name=tip_percent]:checked");
+        if (!tip) {
+            return;
         }
+        for (const elements of Object.values(this.stripeElements ?? {})) {
+            elements.update({ amount: parseInt(tip.dataset.minorAmount) });
+        }
+    },
+
+    /**
+     * @override
+     */
+    async _prepareInlineForm() {
+        await this._super(...arguments);
+        this._paylinkUpdateStripeAmount();
     },
 
     /**
