@@ -44,6 +44,21 @@ class PaymentProvider(models.Model):
             )
         return False
 
+    def _stripe_make_request(
+        self, endpoint, payload=None, method="POST", offline=False, idempotency_key=None
+    ):
+        """Override of `payment_stripe` to create a link's PaymentIntent with an idempotency key.
+
+        Odoo sends one for offline payments only. When Odoo replays our transaction route after a
+        serialization failure, the transaction gets the same reference again, so the same key:
+        Stripe answers with the intent it already made instead of making a second one.
+        """
+        if endpoint == "payment_intents" and method == "POST" and not idempotency_key:
+            idempotency_key = self.env.context.get("paylink_intent_idempotency_key")
+        return super()._stripe_make_request(
+            endpoint, payload=payload, method=method, offline=offline, idempotency_key=idempotency_key
+        )
+
     def _paylink_get_status_text(self):
         """Return a sentence saying whether this provider takes link payments, and if not why."""
         self.ensure_one()

@@ -218,6 +218,16 @@ class PaymentTransaction(models.Model):
 
     # === BUSINESS METHODS - STRIPE === #
 
+    def _stripe_create_intent(self):
+        """Override of `payment_stripe` to give a link's PaymentIntent an idempotency key (see
+        ``payment.provider._stripe_make_request``)."""
+        if not self.paylink_id:
+            return super()._stripe_create_intent()
+        key = payment_utils.generate_idempotency_key(self, scope="payment_intents_paylink")
+        return super(
+            PaymentTransaction, self.with_context(paylink_intent_idempotency_key=key)
+        )._stripe_create_intent()
+
     def _process_notification_data(self, notification_data):
         """Override of `payment_stripe` to refuse a link payment whose amount Stripe changed.
 

@@ -346,6 +346,58 @@ class TestStripe(PaylinkPaymentCommon, HttpCase):
         self.assertEqual(link.state, "paid")
         self.assertEqual(len(link.transaction_ids.payment_id), 1)
 
+    def test_intent_creation_is_idempotent_across_a_replayed_request(self):
+        """RELIABILITY 11: Odoo replays a request after a serialization failure; the replay asks
+        Stripe with the same idempotency key, so Stripe makes one PaymentIntent, not two."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        sent = []
+
+        class Response:
+            ok, status_code = True, 200
+
+            def __init__(self, body):
+                self.body = body
+
+            def json(self):
+                return self.body
+
+        def fake_request(method, url, data=None, headers=None, timeout=None):
+            sent.append((url.rsplit("/", 1)[-1], headers.get("Idempotency-Key")))
+            if url.endswith("customers"):
+                return Response({"id": "cus_1"})
+            return Response(
+                {"id": "pi_1", "client_secret": "pi_1_secret", "status": "requires_payment_method"}
+            )
+
+        def new_tx():
+            Tx = self.env["payment.transaction"].sudo()
+            return Tx.create(
+                {
+                    "provider_id": self.stripe.id,
+                    "payment_method_id": self.card.id,
+                    "reference": Tx._compute_reference("stripe", prefix=link.name),
+                    "amount": 115.0,
+                    "currency_id": self.invoice.currency_id.id,
+                    "partner_id": self.customer.id,
+                    "operation": "online_direct",
+                    "paylink_id": link.id,
+                }
+            )
+
+        with patch("odoo.addons.payment_stripe.models.payment_provider.requests.request", fake_request):
+            with self.assertRaises(RuntimeError), self.cr.savepoint():
+                new_tx()._stripe_create_intent()
+                raise RuntimeError("serialization failure: the request is rolled back and replayed")
+            new_tx()._stripe_create_intent()
+            other_link = self.make_link(custom_amount=20.0)
+            link = other_link
+            new_tx()._stripe_create_intent()
+        keys = [key for endpoint, key in sent if endpoint == "payment_intents"]
+        self.assertEqual(len(keys), 3)
+        self.assertTrue(keys[0])
+        self.assertEqual(keys[0], keys[1], "the replay reuses the key")
+        self.assertNotEqual(keys[1], keys[2], "another payment has its own key")
+
     # === SETUP CHECK === #
 
     def test_setup_check_reports_keys_webhook_and_methods(self):
