@@ -189,13 +189,13 @@ class PaymentLinkController(PaymentPortal):
         # sudo: the public customer reads the providers and methods the page offers, as on the portal.
         providers_sudo = (
             request.env["payment.provider"]
-            .sudo()
+            .sudo()  # sudo: see the reason just above
             ._paylink_get_compatible_providers(company, partner_sudo, amount, currency, report=report)
         )
         # sudo: as above, for the payment methods of those providers.
         payment_methods_sudo = (
             request.env["payment.method"]
-            .sudo()
+            .sudo()  # sudo: see the reason just above
             ._get_compatible_payment_methods(
                 providers_sudo.ids, partner_sudo.id, currency_id=currency.id, report=report
             )
@@ -233,9 +233,8 @@ class PaymentLinkController(PaymentPortal):
 
     def _paylink_pdf_response(self, report_ref, records_sudo, name):
         # sudo: the token gave access to these documents only; rendering needs the records' rights.
-        content, report_type = (
-            request.env["ir.actions.report"].sudo()._render_qweb_pdf(report_ref, records_sudo.ids)
-        )
+        report_sudo = request.env["ir.actions.report"].sudo()
+        content, report_type = report_sudo._render_qweb_pdf(report_ref, records_sudo.ids)
         mimetype = "application/pdf" if report_type == "pdf" else "text/html"
         filename = f"{(name or 'document').replace('/', '_')}.{report_type}"
         return request.make_response(

@@ -123,7 +123,7 @@ class AccountMove(models.Model):
         """
         self.ensure_one()
         company = self.company_id
-        link = self.paylink_id.sudo()
+        link = self.paylink_id.sudo()  # sudo: auto-send is the admin's policy, run as the system
         sms_number = email_partner = False
         if company.paylink_auto_send_sms and company._paylink_is_twilio_configured():
             sms_number = link._paylink_default_sms_number()

@@ -269,6 +269,7 @@ class AccountPaymentLink(models.Model):
         for link in self:
             if link.state != "active":
                 raise UserError(_("Only active links can be revoked (%(link)s is not).", link=link.name))
+        # sudo: the state changes only through this action, allowed to managers just above.
         self.sudo().state = "revoked"
         for link in self:
             link.message_post(body=_("Link revoked by %(user)s.", user=self.env.user.name))
@@ -290,6 +291,7 @@ class AccountPaymentLink(models.Model):
             link.sudo().state = "revoked"
             link.flush_recordset(["state"])
             new_link = link.create(link._prepare_regenerated_values())
+            # sudo: the link's lifecycle fields change only through this action (managers, above).
             link.sudo().replaced_by_id = new_link
             link.message_post(body=_("Link regenerated as %(link)s.", link=new_link._get_html_link()))
             new_links |= new_link
@@ -299,8 +301,8 @@ class AccountPaymentLink(models.Model):
 
     def action_mark_reviewed(self):
         """Clear the review flag once an accountant has dealt with what the chatter says."""
-        # sudo: managers may do this (button and group below); the flag is not for plain writes.
         self._paylink_check_manager(_("mark links as reviewed"))
+        # sudo: the flag is cleared only through this action, allowed to managers just above.
         self.sudo().needs_review = False
         for link in self:
             link.message_post(body=_("Marked as reviewed by %(user)s.", user=self.env.user.name))
@@ -787,6 +789,7 @@ class AccountPaymentLink(models.Model):
         self.ensure_one()
         if sms_number:
             self._paylink_check_sms_allowed()
+        # sudo: the sending log is technical and read-only for users; rows are written for them here.
         Message = self.env["account.payment.link.message"].sudo()
         document = self._paylink_get_document()
         recipient = self._paylink_get_recipient_partner()
@@ -801,6 +804,7 @@ class AccountPaymentLink(models.Model):
                      "failure_reason": error}
                 )  # fmt: skip
                 document.message_post(body=_("SMS with the payment link not sent: %(reason)s", reason=error))
+            # sudo: only whether the number opted out is read; the blacklist is not for users to read.
             elif self.env["phone.blacklist"].sudo().search_count([("number", "=", e164)], limit=1):
                 reason = _("%(number)s opted out of SMS (replied STOP).", number=e164)
                 logs |= Message.create(
@@ -820,6 +824,7 @@ class AccountPaymentLink(models.Model):
         if sms_logs := logs.filtered(lambda log: log.channel == "sms"):
             values.update(sms_state=sms_logs[-1].state, sms_failure_reason=sms_logs[-1].failure_reason)
         if values:
+            # sudo: the sending status fields are readonly for users and written by the system.
             self.sudo().write(values)
         return logs
 
@@ -837,7 +842,9 @@ class AccountPaymentLink(models.Model):
         sms = self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.id)])
         sms.paylink_company_id = self.company_id
         if not self.env.context.get("paylink_no_cron_trigger"):
+            # sudo: waking Odoo's SMS queue up; users may not read crons.
             self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
+        # sudo: the sending log is technical and read-only for users.
         return self.env["account.payment.link.message"].sudo().create(
             [
                 {"link_id": self.id, "channel": "sms", "recipient": one.number, "sms_uuid": one.uuid,
@@ -878,7 +885,9 @@ class AccountPaymentLink(models.Model):
             force_send=not queue_email,
         )
         if queue_email and not self.env.context.get("paylink_no_cron_trigger"):
+            # sudo: waking Odoo's mail queue up; users may not read crons.
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+        # sudo: the sending log is technical and read-only for users.
         return self.env["account.payment.link.message"].sudo().create(
             {"link_id": self.id, "channel": "email", "recipient": partner.email, "state": "queued",
              "mail_message_id": message.id}
@@ -889,9 +898,10 @@ class AccountPaymentLink(models.Model):
         if not self:
             return
         last = {}
+        # sudo: the sending log is read to show its last SMS status on the links.
         for log in (
             self.env["account.payment.link.message"]
-            .sudo()
+            .sudo()  # sudo: technical log, read for the SMS status
             .search([("link_id", "in", self.ids), ("channel", "=", "sms")], order="id desc")
         ):
             last.setdefault(log.link_id.id, log)
@@ -902,6 +912,7 @@ class AccountPaymentLink(models.Model):
                 "sms_failure_reason": log.failure_reason if log else False,
             }
             if any(link[name] != value for name, value in values.items()):
+                # sudo: the SMS status fields are readonly for users and written by the system.
                 link.sudo().write(values)
 
     def _paylink_note_sms_failure(self, log):
@@ -935,6 +946,7 @@ class AccountPaymentLink(models.Model):
         """Record the first time the customer opened the link."""
         not_yet = self.filtered(lambda link: not link.first_opened_date)
         if not_yet:
+            # sudo: the public customer opened the link; the date is the system's record of it.
             not_yet.sudo().first_opened_date = fields.Datetime.now()
 
     @api.model
@@ -1070,6 +1082,7 @@ class AccountPaymentLink(models.Model):
         if portal_partner:
             invoices.append(invoice(portal_partner, 180.0, 3))
         links = Link.create([{"link_type": "invoice", "move_id": move.id} for move in invoices])
+        # sudo: demo data shows links in every state, which only their actions reach otherwise.
         links[:2].sudo().last_sent_date = fields.Datetime.now()
         Link.create(
             [
@@ -1082,9 +1095,11 @@ class AccountPaymentLink(models.Model):
                 },
             ]
         )
-        # A link in each closed state, as they look after their lifecycle.
+        # A link in each closed state, as they look after their lifecycle (sudo: as above).
         links[3].sudo().write({"state": "revoked"})
-        links[4].sudo().write({"state": "expired", "expiry_date": today - timedelta(days=2)})
+        links[4].sudo().write(  # sudo: demo data, closed states
+            {"state": "expired", "expiry_date": today - timedelta(days=2)}
+        )  # sudo: demo data, closed states
         paid = Link.create(
             {
                 "link_type": "custom",
@@ -1093,5 +1108,7 @@ class AccountPaymentLink(models.Model):
                 "description": "Gift card",
             }
         )
-        paid.sudo().write({"state": "paid", "paid_date": fields.Datetime.now(), "amount_paid": 50.0})
+        paid.sudo().write(  # sudo: demo data, a paid link
+            {"state": "paid", "paid_date": fields.Datetime.now(), "amount_paid": 50.0}
+        )  # sudo: demo data, a paid link
         return True

@@ -6,9 +6,10 @@ class MailMail(models.Model):
 
     def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
         """Record on the link's log whether its email left, so a failed one can be sent again."""
+        # sudo: the mail queue runs as whoever; the sending log is technical.
         logs = (
             self.env["account.payment.link.message"]
-            .sudo()
+            .sudo()  # sudo: technical log, written by the mail queue
             .search(
                 [
                     ("channel", "=", "email"),

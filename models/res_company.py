@@ -148,7 +148,7 @@ class ResCompany(models.Model):
         # sudo: providers are read for their state only; no secret leaves this method.
         providers_sudo = (
             self.env["payment.provider"]
-            .sudo()
+            .sudo()  # sudo: providers' state only
             .search(
                 [
                     ("company_id", "=", self.id),
@@ -165,7 +165,7 @@ class ResCompany(models.Model):
         # sudo: the provider is read to show its state in the settings; no secret leaves here.
         return (
             self.env["payment.provider"]
-            .sudo()
+            .sudo()  # sudo: provider's state only
             .search([("code", "=", "stripe"), ("company_id", "=", self.id)], limit=1)
         )
 
@@ -210,7 +210,7 @@ class ResCompany(models.Model):
         # sudo: the provider's name and state only, to say what to fix.
         unusable = (
             self.env["payment.provider"]
-            .sudo()
+            .sudo()  # sudo: names and states only
             .search([("company_id", "=", self.id), ("state", "in", ("enabled", "test"))])
         )
         reasons = [reason for provider in unusable if (reason := provider._paylink_get_unusable_reason())]

@@ -71,14 +71,14 @@ class SmsSms(models.Model):
         base_url = company.get_base_url()
         blacklisted = set(
             self.env["phone.blacklist"]
-            .sudo()
+            .sudo()  # sudo: only whether numbers opted out
             .search([("number", "in", self.mapped("number"))])
             .mapped("number")
         )
         logs = {
             log.sms_uuid: log
             for log in self.env["account.payment.link.message"]
-            .sudo()
+            .sudo()  # sudo: technical sending log
             .search([("sms_uuid", "in", self.mapped("uuid"))])
         }
         sent, failed = self.browse(), []
@@ -120,12 +120,12 @@ class SmsSms(models.Model):
         if postponed:
             _logger.warning("Twilio unavailable: %d SMS left in the queue for a later run", len(postponed))
             postponed[:1].paylink_attempts += 1
-            cron = self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()
+            cron = self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()  # sudo: re-trigger Odoo's SMS cron
             cron._trigger(fields.Datetime.now() + timedelta(minutes=const.TWILIO_QUEUE_RETRY_MINUTES))
         (self - postponed).mail_message_id._notify_message_notification_update()
 
     def _paylink_record_results(self, sent, failed, logs, unlink_failed, unlink_sent):
-        sent_sudo = sent.sudo().with_context(sms_skip_msg_notification=True)
+        sent_sudo = sent.sudo().with_context(sms_skip_msg_notification=True)  # sudo: the queue's own records
         if sent_sudo:
             # Odoo's "pending" is "sent to the provider"; delivery comes with the status callback.
             sent_sudo.sms_tracker_id._action_update_from_sms_state("pending")
@@ -133,7 +133,9 @@ class SmsSms(models.Model):
                 {"state": "pending", "failure_type": False, **({"to_delete": True} if unlink_sent else {})}
             )
         for sms, result in failed:
-            sms_sudo = sms.sudo().with_context(sms_skip_msg_notification=True)
+            sms_sudo = sms.sudo().with_context(  # sudo: the queue's own records
+                sms_skip_msg_notification=True
+            )  # sudo: the queue's own records
             # Odoo's notifications know more failure types (delivery errors) than sms.sms does.
             notification_type = result["failure_type"]
             if notification_type not in dict(self.env["mail.notification"]._fields["failure_type"].selection):
@@ -152,7 +154,7 @@ class SmsSms(models.Model):
                 }
             )
             if str(result.get("error_code")) == "21610":
-                self.env["phone.blacklist"].sudo()._add(
+                self.env["phone.blacklist"].sudo()._add(  # sudo: STOP (21610) blacklists the number
                     [sms.number], message=_("Twilio: the customer replied STOP.")
                 )
             if log := logs.get(sms.uuid):
