@@ -149,9 +149,9 @@ class AccountPaymentLinkBatch(models.Model):
             for log in failed:
                 report.append(_("%(invoice)s: %(reason)s", invoice=invoice, reason=log.failure_reason))
             counts["failed" if failed and len(failed) == len(logs) else "sent"] += 1
-        # One wake-up of each queue per batch, not one per message.
+        # One wake-up of each queue per batch, not one per message (sudo: users may not read crons).
         self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
-        self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+        self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()  # sudo: as above
         # sudo: the counters are the job's own bookkeeping, whatever the requester's rights.
         batch_sudo = self.sudo()
         batch_sudo.write(

@@ -44,9 +44,13 @@ class AccountPaymentLinkMessage(models.Model):
     state = fields.Selection(SMS_STATES, required=True, default="outgoing")
     failure_reason = fields.Char(readonly=True)
     error_code = fields.Char(string="Twilio Error", readonly=True)
-    sms_uuid = fields.Char(string="SMS UUID", index="btree_not_null", readonly=True, copy=False)
+    # Unique below: the constraint's index serves the lookups by UUID.
+    sms_uuid = fields.Char(string="SMS UUID", readonly=True, copy=False)
     twilio_sid = fields.Char(string="Twilio SID", index="btree_not_null", readonly=True, copy=False)
-    mail_message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null")
+    # Searched for every email the mail queue sends (mail.mail._postprocess_sent_message).
+    mail_message_id = fields.Many2one(
+        "mail.message", readonly=True, ondelete="set null", index="btree_not_null"
+    )
     user_id = fields.Many2one("res.users", string="Sent By", default=lambda self: self.env.user)
 
     _sql_constraints = [

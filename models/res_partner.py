@@ -91,6 +91,7 @@ class ResPartner(models.Model):
 
     def _paylink_record_sms_consent(self, text):
         """Store the customer's consent to SMS reminders, with when and the exact wording."""
+        # sudo: the customer gives it on the pay page (public user); the consent fields are the record.
         self.sudo().write(
             {
                 "paylink_sms_consent": True,

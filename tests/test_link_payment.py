@@ -113,7 +113,7 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
         tx = self.pay_link(link, amount=1.0)
         self.assertEqual(tx.amount, 115.0)
         self.assertEqual(tx.paylink_tip_amount, 0.0)
-        self.assertEqual(self.invoice.payment_state in ("paid", "in_payment"), True)
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
 
     def test_malformed_input_gets_a_readable_message_and_creates_nothing(self):
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
@@ -186,7 +186,9 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
         tx = self.pay_link(link)
         self.assertEqual(tx.payment_id.amount, 50.0)
         self.assertEqual(tx.payment_id.partner_id, self.customer)
-        self.assertEqual(tx.payment_id.state, "paid" if tx.payment_id.state == "paid" else "in_process")
+        self.assertIn(tx.payment_id.state, ("paid", "in_process"))  # posted, in the provider's journal
+        self.assertEqual(tx.payment_id.journal_id, self.provider.journal_id)
+        self.assertFalse(tx.payment_id.reconciled_invoice_ids)  # a payment of the customer, nothing to match
         self.assertEqual(link.state, "paid")
 
     def test_early_payment_discount_is_shown_and_honoured(self):

@@ -44,6 +44,7 @@ class _PaylinkTwilioHttpClient(TwilioHttpClient):
 
 def get_api_base(env):
     """Return the Twilio API base URL when a test or the demo overrides it, else ``None``."""
+    # sudo: a technical parameter (set by the tests and the demo only), read for any user.
     return env["ir.config_parameter"].sudo().get_param(const.PARAM_TWILIO_API_BASE) or None
 
 
@@ -55,6 +56,7 @@ def get_client(company):
     :return: a :class:`twilio.rest.Client`.
     :raise ValueError: when the company has no Twilio credentials.
     """
+    # sudo: the credentials are system-only fields; they build the client and go nowhere else.
     company_sudo = company.sudo()
     if not (company_sudo.paylink_twilio_account_sid and company_sudo.paylink_twilio_auth_token):
         raise ValueError(f"Twilio is not configured for company {company.id}")
@@ -74,6 +76,7 @@ def is_valid_signature(company, url, params, signature, signature_settings=None)
     :param signature_settings: the ``X-Twilio-Webhooks-Signature-Settings`` header, naming the
         algorithm (HMAC-SHA1 when absent).
     """
+    # sudo: the auth token (system-only field) verifies the signature and goes nowhere else.
     token = company.sudo().paylink_twilio_auth_token
     if not (token and signature):
         return False
@@ -126,6 +129,7 @@ class TwilioApi:
     def __init__(self, company, retry_delays=const.TWILIO_RETRY_DELAYS):
         self.company = company
         self.lang = company.env.lang or "en_US"
+        # sudo: the sender is read for whoever runs the SMS queue.
         self.sender = company.sudo().paylink_twilio_sender or ""
         self.client = get_client(company)
         self.retry_delays = retry_delays

@@ -86,6 +86,7 @@ class AccountPaymentLinkSend(models.TransientModel):
                     wizard.sms_number,
                     country=wizard.partner_id.country_id,
                 )
+                # sudo: only whether the number opted out is read; the blacklist is not for users.
                 if e164 and self.env["phone.blacklist"].sudo().search_count([("number", "=", e164)], limit=1):
                     warning = _("This number opted out of SMS (replied STOP); no SMS will be sent.")
             wizard.sms_number_warning = warning

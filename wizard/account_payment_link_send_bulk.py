@@ -77,6 +77,7 @@ class AccountPaymentLinkSendBulk(models.TransientModel):
         if len(moves) <= BATCH_SIZE:
             batch._process(commit=lambda: None)
             return self._notify_done(batch)
+        # sudo: waking the bulk-sending cron up; users may not read crons.
         self.env.ref("account_payment_link.ir_cron_paylink_send_batches").sudo()._trigger()
         return {
             "type": "ir.actions.act_window",
