@@ -7,6 +7,7 @@ from odoo.http import request
 
 from ..models.account_payment_link import PAY_ROUTE
 from odoo.addons.account_payment.controllers.payment import PaymentPortal
+from odoo.addons.payment import utils as payment_utils
 
 _logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class PaymentLinkController(PaymentPortal):
         if not link_sudo:
             return self._paylink_not_found()
         link_sudo._paylink_mark_opened()
-        values = link_sudo._prepare_pay_page_values()
+        values = self._paylink_prepare_page_values(link_sudo)
         if not values["unavailable_reason"]:
             values.update(self._paylink_get_payment_form_values(link_sudo, token))
         return self._paylink_render("account_payment_link.pay_page", values)
@@ -57,7 +58,7 @@ class PaymentLinkController(PaymentPortal):
         tx_sudo._paylink_post_process_now()
         return self._paylink_render(
             "account_payment_link.pay_page_result",
-            {**link_sudo._prepare_pay_page_values(), "tx": tx_sudo},
+            {**self._paylink_prepare_page_values(link_sudo), "tx": tx_sudo},
         )
 
     @http.route(
@@ -169,6 +170,88 @@ class PaymentLinkController(PaymentPortal):
         return tx_sudo._get_processing_values()
 
     # === HELPERS === #
+
+    def _paylink_prepare_page_values(self, link_sudo):
+        """Return the values of the pay page (and its result page) of a sudo'd link.
+
+        :param link_sudo: the link, found by its token.
+        """
+        invoices = link_sudo._get_open_invoices()
+        reason = link_sudo._get_unavailable_reason()
+        tips = link_sudo._paylink_tips_offered(unavailable_reason=reason)
+        early_payment = link_sudo._paylink_get_early_payment() if not reason else {}
+        move_sudo = link_sudo.move_id
+        return {
+            "link": link_sudo,
+            "company": link_sudo.company_id,
+            # The portal layout's logo, name and footer: the link's company, not the website's.
+            "res_company": link_sudo.company_id,
+            "partner": link_sudo.partner_id,
+            "currency": link_sudo.currency_id,
+            "amount_due": link_sudo.amount,
+            "invoices": invoices,
+            "unavailable_reason": reason,
+            "page_title": move_sudo.name if link_sudo.link_type == "invoice" else link_sudo.company_id.name,
+            "token": link_sudo.access_token,
+            "recent_charges": self._paylink_get_recent_charges(link_sudo)
+            if link_sudo.link_type == "balance"
+            else [],
+            "lines": request.env["account.move.line"]
+            .sudo()  # sudo: the lines of the link's own invoice, read for its holder
+            .search_fetch(
+                [("move_id", "=", move_sudo.id), ("display_type", "=", "product")],
+                ["name", "price_subtotal", "currency_id"],
+                order="sequence, id",
+            )
+            if move_sudo
+            else [],
+            "early_payment": early_payment,
+            "tip_options": self._paylink_get_tip_options(
+                link_sudo, early_payment.get("amount_due", link_sudo.amount), tips
+            )
+            if tips
+            else [],
+        }
+
+    def _paylink_get_recent_charges(self, link_sudo, limit=20):
+        """Return the customer's last invoice lines, newest first (the balance page's history)."""
+        # sudo: the link's own customer's invoice lines, read for the link's holder.
+        return (
+            request.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", link_sudo.company_id.id),
+                    ("move_id.commercial_partner_id", "=", link_sudo.partner_id.commercial_partner_id.id),
+                    ("move_id.move_type", "=", "out_invoice"),
+                    ("parent_state", "=", "posted"),
+                    ("display_type", "=", "product"),
+                ],
+                order="date desc, id desc",
+                limit=limit,
+            )
+        )
+
+    def _paylink_get_tip_options(self, link_sudo, amount, percentages):
+        """Return the page's tip choices for ``amount``: no tip first, then each percentage.
+
+        :return: list of dicts with ``percent``, ``tip``, ``amount`` (tip included) and
+            ``minor_amount`` (in the currency's minor units, for the payment form's providers).
+        """
+        currency = link_sudo.currency_id
+        options = []
+        for percent in [0, *percentages]:
+            tip = link_sudo._paylink_compute_tip(percent, amount) if percent else 0.0
+            total = currency.round(amount + tip)
+            options.append(
+                {
+                    "percent": percent,
+                    "tip": tip,
+                    "amount": total,
+                    "minor_amount": payment_utils.to_minor_currency_units(total, currency),
+                }
+            )
+        return options
 
     def _paylink_get_payment_form_values(self, link_sudo, token, amount=None):
         """Return the values of Odoo's payment form (``payment.form``) for this link.

@@ -9,7 +9,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import consteq
 
 from ..tools.sms_text import normalize_mobile
-from odoo.addons.payment import utils as payment_utils
 
 _logger = logging.getLogger(__name__)
 
@@ -448,58 +447,10 @@ class AccountPaymentLink(models.Model):
         )
         return next((reason for applies, reason in reasons if applies), False)
 
-    def _prepare_pay_page_values(self):
-        """Return the values of the pay page of this (sudo'd) link; an override point."""
-        self.ensure_one()
-        invoices = self._get_open_invoices()
-        reason = self._get_unavailable_reason()
-        tips = self._paylink_tips_offered(unavailable_reason=reason)
-        early_payment = self._paylink_get_early_payment() if not reason else {}
-        return {
-            "link": self,
-            "company": self.company_id,
-            # The portal layout's logo, name and footer: the link's company, not the website's.
-            "res_company": self.company_id,
-            "partner": self.partner_id,
-            "currency": self.currency_id,
-            "amount_due": self.amount,
-            "invoices": invoices,
-            "unavailable_reason": reason,
-            "page_title": self.move_id.name if self.link_type == "invoice" else self.company_id.name,
-            "token": self.access_token,
-            "recent_charges": self._get_recent_charges() if self.link_type == "balance" else [],
-            "lines": self.env["account.move.line"].search_fetch(
-                [("move_id", "=", self.move_id.id), ("display_type", "=", "product")],
-                ["name", "price_subtotal", "currency_id"],
-                order="sequence, id",
-            )
-            if self.move_id
-            else [],
-            "early_payment": early_payment,
-            "tip_options": self._paylink_get_tip_options(early_payment.get("amount_due", self.amount), tips)
-            if tips
-            else [],
-        }
-
     def _get_documents(self):
         """Return the invoices whose PDF the link's holder may download."""
         self.ensure_one()
         return self.move_id | self._get_open_invoices() | self.payment_id.reconciled_invoice_ids
-
-    def _get_recent_charges(self, limit=20):
-        """Return the customer's last invoice lines, newest first (the balance page's history)."""
-        self.ensure_one()
-        return self.env["account.move.line"].search(
-            [
-                ("company_id", "=", self.company_id.id),
-                ("move_id.commercial_partner_id", "=", self.partner_id.commercial_partner_id.id),
-                ("move_id.move_type", "=", "out_invoice"),
-                ("parent_state", "=", "posted"),
-                ("display_type", "=", "product"),
-            ],
-            order="date desc, id desc",
-            limit=limit,
-        )
 
     def _paylink_tips_offered(self, unavailable_reason=None):
         """Return the tip percentages the page offers: none unless tips are enabled with an account
@@ -558,28 +509,6 @@ class AccountPaymentLink(models.Model):
         if amount is None:
             amount = self._paylink_get_amount_to_pay()
         return self.currency_id.round(amount * float(percent) / 100.0)
-
-    def _paylink_get_tip_options(self, amount, percentages):
-        """Return the page's tip choices for ``amount``: no tip first, then each percentage.
-
-        :return: list of dicts with ``percent``, ``tip``, ``amount`` (tip included) and
-            ``minor_amount`` (in the currency's minor units, for the payment form's providers).
-        """
-        self.ensure_one()
-        currency = self.currency_id
-        options = []
-        for percent in [0, *percentages]:
-            tip = self._paylink_compute_tip(percent, amount) if percent else 0.0
-            total = currency.round(amount + tip)
-            options.append(
-                {
-                    "percent": percent,
-                    "tip": tip,
-                    "amount": total,
-                    "minor_amount": payment_utils.to_minor_currency_units(total, currency),
-                }
-            )
-        return options
 
     def _paylink_prepare_transaction_values(self, tip_percent=0.0):
         """Return the amount, tip and documents of a new payment of this link, computed here.
