@@ -5,7 +5,6 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
 from odoo.http import request
 
-from ..models.account_payment_link import PAY_ROUTE
 from odoo.addons.account_payment.controllers.payment import PaymentPortal
 from odoo.addons.payment import utils as payment_utils
 
@@ -16,10 +15,12 @@ PAGE_HEADERS = [("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer"
 
 
 class PaymentLinkController(PaymentPortal):
+    _pay_url = "/pay"  # the link's page is <base URL>/pay/<token>
+
     # === PAGES === #
 
     @http.route(
-        f"{PAY_ROUTE}/<string:token>",
+        f"{_pay_url}/<string:token>",
         type="http",
         auth="public",
         methods=["GET"],
@@ -38,7 +39,7 @@ class PaymentLinkController(PaymentPortal):
         return self._paylink_render("account_payment_link.pay_page", values)
 
     @http.route(
-        f"{PAY_ROUTE}/<string:token>/return",
+        f"{_pay_url}/<string:token>/return",
         type="http",
         auth="public",
         methods=["GET"],
@@ -62,7 +63,7 @@ class PaymentLinkController(PaymentPortal):
         )
 
     @http.route(
-        f"{PAY_ROUTE}/<string:token>/document/<int:move_id>",
+        f"{_pay_url}/<string:token>/document/<int:move_id>",
         type="http",
         auth="public",
         methods=["GET"],
@@ -78,7 +79,7 @@ class PaymentLinkController(PaymentPortal):
         return self._paylink_pdf_response("account.account_invoices", move_sudo, move_sudo.name)
 
     @http.route(
-        f"{PAY_ROUTE}/<string:token>/receipt",
+        f"{_pay_url}/<string:token>/receipt",
         type="http",
         auth="public",
         methods=["GET"],
@@ -97,7 +98,7 @@ class PaymentLinkController(PaymentPortal):
 
     # === PAYMENT === #
 
-    @http.route(f"{PAY_ROUTE}/<string:token>/transaction", type="json", auth="public")
+    @http.route(f"{_pay_url}/<string:token>/transaction", type="json", auth="public")
     def paylink_transaction(self, token, tip_percent=0, sms_consent=False, access_token=None, **kwargs):
         """Create the transaction of a link payment and return its processing values.
 
@@ -151,7 +152,7 @@ class PaymentLinkController(PaymentPortal):
                 "currency_id": link_sudo.currency_id.id,
                 "partner_id": link_sudo.partner_id.id,
                 "reference_prefix": link_sudo.name,
-                "landing_route": f"{PAY_ROUTE}/{token}/return",
+                "landing_route": f"{self._pay_url}/{token}/return",
                 "is_validation": False,
                 "tokenization_requested": bool(kwargs.get("tokenization_requested")),
             }
@@ -297,8 +298,8 @@ class PaymentLinkController(PaymentPortal):
             "amount": amount,
             "currency": currency,
             "partner_id": partner_sudo.id,
-            "transaction_route": f"{PAY_ROUTE}/{token}/transaction",
-            "landing_route": f"{PAY_ROUTE}/{token}/return",
+            "transaction_route": f"{self._pay_url}/{token}/transaction",
+            "landing_route": f"{self._pay_url}/{token}/return",
             "access_token": False,
             "mode": "payment",
         }

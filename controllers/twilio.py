@@ -7,18 +7,19 @@ from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 from .. import const
-from ..models.sms_sms import STATUS_ROUTE
 from ..tools import twilio_api
 
 _logger = logging.getLogger(__name__)
 
-INBOUND_ROUTE = "/paylink/twilio/inbound"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 UUID_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 class PaymentLinkTwilioController(http.Controller):
-    @http.route(f"{STATUS_ROUTE}/<string:sms_uuid>", type="http", auth="public", methods=["POST"], csrf=False)
+    _status_url = "/paylink/twilio/status"  # + /<sms uuid>: each SMS's delivery status callback
+    _inbound_url = "/paylink/twilio/inbound"  # replies (STOP/START), set in Twilio by the admin
+
+    @http.route(f"{_status_url}/<string:sms_uuid>", type="http", auth="public", methods=["POST"], csrf=False)
     def paylink_twilio_status(self, sms_uuid, **kwargs):
         """Twilio's delivery status of one SMS, identified by the SMS's UUID in the URL.
 
@@ -40,7 +41,7 @@ class PaymentLinkTwilioController(http.Controller):
             raise NotFound()
         return request.make_response("", status=204)
 
-    @http.route(INBOUND_ROUTE, type="http", auth="public", methods=["POST"], csrf=False)
+    @http.route(_inbound_url, type="http", auth="public", methods=["POST"], csrf=False)
     def paylink_twilio_inbound(self, **kwargs):
         """A customer's reply: STOP (and synonyms) blacklists the number, START removes it."""
         params = request.httprequest.form.to_dict()

@@ -8,13 +8,13 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import consteq
 
+from ..controllers.main import PaymentLinkController
 from ..tools.sms_text import normalize_mobile
 
 _logger = logging.getLogger(__name__)
 
 # 32 random bytes: 256 bits, twice the 128 bits the token needs, URL-safe base64 (43 characters).
 TOKEN_BYTES = 32
-PAY_ROUTE = "/pay"
 
 
 class AccountPaymentLink(models.Model):
@@ -188,7 +188,7 @@ class AccountPaymentLink(models.Model):
                 continue
             # The token is only readable by system users; building the URL is what users may do.
             token = link.sudo().access_token
-            link.url = f"{link.get_base_url()}{PAY_ROUTE}/{token}"
+            link.url = f"{link.get_base_url()}{PaymentLinkController._pay_url}/{token}"
 
     # === CONSTRAINT METHODS === #
 

@@ -1,6 +1,6 @@
 from odoo import _, api, fields, models
 
-TWILIO_INBOUND_ROUTE = "/paylink/twilio/inbound"
+from ..controllers.twilio import PaymentLinkTwilioController
 
 
 class ResConfigSettings(models.TransientModel):
@@ -40,7 +40,9 @@ class ResConfigSettings(models.TransientModel):
     @api.depends("company_id")
     def _compute_paylink_twilio_inbound_url(self):
         for settings in self:
-            settings.paylink_twilio_inbound_url = settings.company_id.get_base_url() + TWILIO_INBOUND_ROUTE
+            settings.paylink_twilio_inbound_url = (
+                settings.company_id.get_base_url() + PaymentLinkTwilioController._inbound_url
+            )
 
     @api.depends("company_id")
     def _compute_paylink_payment_status(self):

@@ -7,12 +7,11 @@ from werkzeug.urls import url_join
 from odoo import _, fields, models
 
 from .. import const
+from ..controllers.twilio import PaymentLinkTwilioController
 from ..tools.sms_text import normalize_mobile
 from ..tools.twilio_api import TwilioApi
 
 _logger = logging.getLogger(__name__)
-
-STATUS_ROUTE = "/paylink/twilio/status"
 
 
 class SmsSms(models.Model):
@@ -97,7 +96,11 @@ class SmsSms(models.Model):
                 reason = _("%(number)s opted out of SMS (replied STOP).", number=number)
                 result = {"failure_type": "sms_blacklist", "reason": reason, "error_code": None}
             else:
-                result = api.send(number, body, status_callback=url_join(base_url, f"{STATUS_ROUTE}/{uuid}"))
+                result = api.send(
+                    number,
+                    body,
+                    status_callback=url_join(base_url, f"{PaymentLinkTwilioController._status_url}/{uuid}"),
+                )
             if result.get("ok"):
                 if log := logs.get(uuid):
                     log._paylink_set_state("queued", twilio_sid=result["sid"])
