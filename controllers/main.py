@@ -217,20 +217,17 @@ class PaymentLinkController(PaymentPortal):
     def _paylink_get_recent_charges(self, link_sudo, limit=20):
         """Return the customer's last invoice lines, newest first (the balance page's history)."""
         # sudo: the link's own customer's invoice lines, read for the link's holder.
-        return (
-            request.env["account.move.line"]
-            .sudo()
-            .search(
-                [
-                    ("company_id", "=", link_sudo.company_id.id),
-                    ("move_id.commercial_partner_id", "=", link_sudo.partner_id.commercial_partner_id.id),
-                    ("move_id.move_type", "=", "out_invoice"),
-                    ("parent_state", "=", "posted"),
-                    ("display_type", "=", "product"),
-                ],
-                order="date desc, id desc",
-                limit=limit,
-            )
+        lines_sudo = request.env["account.move.line"].sudo()
+        return lines_sudo.search(
+            [
+                ("company_id", "=", link_sudo.company_id.id),
+                ("move_id.commercial_partner_id", "=", link_sudo.partner_id.commercial_partner_id.id),
+                ("move_id.move_type", "=", "out_invoice"),
+                ("parent_state", "=", "posted"),
+                ("display_type", "=", "product"),
+            ],
+            order="date desc, id desc",
+            limit=limit,
         )
 
     def _paylink_get_tip_options(self, link_sudo, amount, percentages):
