@@ -42,19 +42,9 @@ TWILIO_RETRY_DELAYS = (1, 2, 4)
 TWILIO_MAX_QUEUE_ATTEMPTS = 3
 TWILIO_QUEUE_RETRY_MINUTES = 5
 
-# Twilio message statuses, ranked: a status callback never moves a message to a lower rank, so
-# "sent" arriving after "delivered" changes nothing.
-TWILIO_STATUS_RANK = {
-    "accepted": 1,
-    "scheduled": 1,
-    "queued": 1,
-    "sending": 1,
-    "sent": 2,
-    "delivered": 3,
-    "undelivered": 3,
-    "failed": 3,
-    "canceled": 3,
-}
+# Twilio's error when the recipient replied STOP to the sender: the number is blacklisted.
+TWILIO_OPTED_OUT_ERROR = "21610"
+
 # What a Twilio status becomes on our side: message log state, and sms.tracker state in Odoo's terms.
 TWILIO_STATUS_TO_STATE = {
     "accepted": "queued",

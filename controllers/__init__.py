@@ -1,3 +1,4 @@
 from . import main
+from . import payment
 from . import stripe
 from . import twilio

@@ -1,15 +1,20 @@
 import logging
 
-from odoo import SUPERUSER_ID, http
-from odoo.exceptions import UserError, ValidationError
-from odoo.fields import Command
+from odoo import fields, http
+from odoo.exceptions import ValidationError
 from odoo.http import request
+from odoo.tools import consteq
 
 from odoo.addons.account_payment.controllers.payment import PaymentPortal
 from odoo.addons.payment import utils as payment_utils
 
 _logger = logging.getLogger(__name__)
 
+# The link's fields the pages read, fetched with the token lookup.
+PAGE_FIELDS = [
+    "access_token", "state", "expiry_date", "link_type", "company_id", "partner_id", "move_id", "currency_id",
+    "custom_amount", "description", "paid_date", "payment_id", "first_opened_date", "name", "payment_pending",
+]  # fmt: skip
 # Every page under /pay/ carries the customer's token in its URL: never cached, never referred on.
 PAGE_HEADERS = [("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")]
 
@@ -73,7 +78,9 @@ class PaymentLinkController(PaymentPortal):
     def paylink_invoice_pdf(self, token, move_id, **kwargs):
         """The PDF of an invoice the link is about (its invoice, or one of the open invoices)."""
         link_sudo = self._paylink_get_link(token)
-        move_sudo = link_sudo and link_sudo._get_documents().filtered(lambda move: move.id == move_id)
+        move_sudo = link_sudo and self._paylink_get_documents(link_sudo).filtered(
+            lambda move: move.id == move_id
+        )
         if not move_sudo:
             return self._paylink_not_found()
         return self._paylink_pdf_response("account.account_invoices", move_sudo, move_sudo.name)
@@ -96,79 +103,79 @@ class PaymentLinkController(PaymentPortal):
             "account.action_report_payment_receipt", payment_sudo, payment_sudo.name
         )
 
-    # === PAYMENT === #
+    # === PAYMENT RULES === #
 
-    @http.route(f"{_pay_url}/<string:token>/transaction", type="json", auth="public")
-    def paylink_transaction(self, token, tip_percent=0, sms_consent=False, access_token=None, **kwargs):
-        """Create the transaction of a link payment and return its processing values.
-
-        Modelled on account_payment's ``invoice_transaction``, except that the amount is computed
-        here: the amount due (or its early-payment-discounted amount) plus the chosen tip among
-        the company's percentages. The amount the browser sends is ignored.
-
-        :param str token: the link's token, the customer's only credential.
-        :param tip_percent: the tip the customer chose, one of the company's percentages or 0.
-        :param bool sms_consent: whether the customer agreed to payment reminders by text.
-        :param str access_token: sent by Odoo's payment form; the link's token stands for it.
-        :param dict kwargs: the payment form's values (provider, method or token, flow, ...).
-        :return: the transaction's processing values.
-        :raise NotFound: for an unknown, expired, revoked or replaced token.
-        :raise ValidationError: for malformed values, or a payment option the link does not offer.
-        """
-        link_sudo = self._paylink_get_link(token)
-        if not link_sudo:
-            raise request.not_found()
-        self._validate_transaction_kwargs(kwargs, additional_allowed_keys=("payment_reference",))
-        kwargs.pop("payment_reference", None)
+    def _paylink_get_unavailable_reason(self, link_sudo):
+        """Return why the link cannot take a payment now, or ``False`` when it can."""
         env = request.env
-        tip = self._cast_as_float(tip_percent if tip_percent not in (None, "") else 0)
-        if tip is None:
-            raise ValidationError(env._("Choose one of the tips offered."))
-        flow = kwargs.get("flow")
-        option_id = self._cast_as_int(kwargs.get("token_id" if flow == "token" else "provider_id"))
-        if flow not in ("redirect", "direct", "token") or not option_id:
-            raise ValidationError(env._("Choose a payment method, then try again."))
-        values = link_sudo._paylink_prepare_transaction_values(tip_percent=tip)
-        form_values = self._paylink_get_payment_form_values(link_sudo, token, amount=values["amount"])
-        if flow == "token" and option_id not in form_values["tokens_sudo"].ids:
-            raise ValidationError(env._("This saved payment method cannot be used for this payment."))
-        if flow != "token" and (
-            option_id not in form_values["providers_sudo"].ids
-            or self._cast_as_int(kwargs.get("payment_method_id"))
-            not in form_values["payment_methods_sudo"].ids
-        ):
-            raise ValidationError(env._("This payment method is not available for this payment."))
-        if sms_consent and link_sudo.company_id.paylink_ask_sms_consent:
-            # The customer's own act, recorded by the system: OdooBot writes the chatter note.
-            link_sudo.partner_id.with_user(SUPERUSER_ID)._paylink_record_sms_consent(
-                link_sudo.company_id.paylink_sms_consent_text
-            )
-        kwargs.update(
-            {
-                "provider_id": self._cast_as_int(kwargs.get("provider_id")),
-                "payment_method_id": self._cast_as_int(kwargs.get("payment_method_id")),
-                "token_id": self._cast_as_int(kwargs.get("token_id")),
-                "amount": values["amount"],
-                "currency_id": link_sudo.currency_id.id,
-                "partner_id": link_sudo.partner_id.id,
-                "reference_prefix": link_sudo.name,
-                "landing_route": f"{self._pay_url}/{token}/return",
-                "is_validation": False,
-                "tokenization_requested": bool(kwargs.get("tokenization_requested")),
-            }
+        move = link_sudo.move_id if link_sudo.link_type == "invoice" else env["account.move"]
+        reasons = (
+            (link_sudo.state == "paid", env._("This link has already been paid.")),
+            (move.state == "draft", env._("This invoice is not confirmed yet.")),
+            (move.state == "cancel", env._("This invoice has been cancelled.")),
+            (
+                move.payment_state in ("paid", "in_payment", "reversed"),
+                env._("This invoice is already paid."),
+            ),
+            (
+                link_sudo.payment_pending,
+                env._(
+                    "Your payment is being processed. This page will show it as paid once the "
+                    "payment provider has confirmed it; no other payment is needed."
+                ),
+            ),
+            (
+                link_sudo.currency_id.compare_amounts(link_sudo.amount, 0.0) <= 0,
+                env._("There is nothing left to pay."),
+            ),
         )
-        try:
-            tx_sudo = self._create_transaction(
-                custom_create_values={
-                    "paylink_id": link_sudo.id,
-                    "paylink_tip_amount": values["tip_amount"],
-                    "invoice_ids": [Command.set(values["invoices"].ids)],
-                },
-                **kwargs,
-            )
-        except UserError as error:
-            raise ValidationError(error.args[0]) from error
-        return tx_sudo._get_processing_values()
+        return next((reason for applies, reason in reasons if applies), False)
+
+    def _paylink_get_amount_to_pay(self, link_sudo):
+        """Return what the customer pays now, before any tip: the discounted amount when an
+        early-payment discount applies, else the amount due."""
+        early_payment = (
+            link_sudo.move_id._paylink_get_early_payment() if link_sudo.link_type == "invoice" else {}
+        )
+        return early_payment.get("amount_due", link_sudo.amount)
+
+    def _paylink_get_tips_offered(self, link_sudo, unavailable_reason=None):
+        """Return the tip percentages the page offers: none unless tips are enabled with an account
+        to post them to, and something is due.
+
+        :param unavailable_reason: :meth:`_paylink_get_unavailable_reason`, when already known.
+        """
+        if unavailable_reason is None:
+            unavailable_reason = self._paylink_get_unavailable_reason(link_sudo)
+        company = link_sudo.company_id
+        if (
+            not (company.paylink_tips_enabled and company.paylink_tip_account_id)
+            or link_sudo.link_type == "custom"
+            or unavailable_reason
+        ):
+            return []
+        return company._paylink_get_tip_percentages()
+
+    def _paylink_compute_tip(self, link_sudo, percent, amount, offered=None):
+        """Return the tip for ``percent`` of ``amount``, computed here and never taken from the browser.
+
+        :param percent: one of the company's tip percentages, or 0.
+        :param offered: :meth:`_paylink_get_tips_offered`, when already known.
+        :raise ValidationError: for a percentage the company does not offer.
+        """
+        if not percent:
+            return 0.0
+        if offered is None:
+            offered = self._paylink_get_tips_offered(link_sudo)
+        if float(percent) not in offered:
+            raise ValidationError(request.env._("This tip is not offered."))
+        return link_sudo.currency_id.round(amount * float(percent) / 100.0)
+
+    def _paylink_get_documents(self, link_sudo):
+        """Return the invoices whose PDF the link's holder may download."""
+        return (
+            link_sudo.move_id | link_sudo._get_open_invoices() | link_sudo.payment_id.reconciled_invoice_ids
+        )
 
     # === HELPERS === #
 
@@ -177,11 +184,11 @@ class PaymentLinkController(PaymentPortal):
 
         :param link_sudo: the link, found by its token.
         """
+        move_sudo = link_sudo.move_id if link_sudo.link_type == "invoice" else link_sudo.move_id.browse()
         invoices = link_sudo._get_open_invoices()
-        reason = link_sudo._get_unavailable_reason()
-        tips = link_sudo._paylink_tips_offered(unavailable_reason=reason)
-        early_payment = link_sudo._paylink_get_early_payment() if not reason else {}
-        move_sudo = link_sudo.move_id
+        reason = self._paylink_get_unavailable_reason(link_sudo)
+        tips = self._paylink_get_tips_offered(link_sudo, unavailable_reason=reason)
+        early_payment = move_sudo._paylink_get_early_payment() if move_sudo and not reason else {}
         return {
             "link": link_sudo,
             "company": link_sudo.company_id,
@@ -239,7 +246,7 @@ class PaymentLinkController(PaymentPortal):
         currency = link_sudo.currency_id
         options = []
         for percent in [0, *percentages]:
-            tip = link_sudo._paylink_compute_tip(percent, amount) if percent else 0.0
+            tip = self._paylink_compute_tip(link_sudo, percent, amount, offered=percentages)
             total = currency.round(amount + tip)
             options.append(
                 {
@@ -265,7 +272,7 @@ class PaymentLinkController(PaymentPortal):
         partner_sudo = link_sudo.partner_id
         currency = link_sudo.currency_id
         if amount is None:
-            amount = link_sudo._paylink_get_amount_to_pay()
+            amount = self._paylink_get_amount_to_pay(link_sudo)
         report = {}
         # sudo: the public customer reads the providers and methods the page offers, as on the portal.
         providers_sudo = (
@@ -301,12 +308,39 @@ class PaymentLinkController(PaymentPortal):
             "mode": "payment",
         }
 
+    # === ACCESS === #
+
     def _paylink_get_link(self, token):
-        link_sudo = request.env["account.payment.link"]._get_link_from_token(token)
+        """Return the active link of ``token`` (sudo'd), or an empty recordset, and speak the
+        customer's language from then on.
+        """
+        link_sudo = self._paylink_find_link(request.env, token)
         if link_sudo:
             lang = link_sudo.partner_id.lang
             if lang and lang in dict(request.env["res.lang"].get_installed()):
                 request.update_context(lang=lang)
+        return link_sudo
+
+    @staticmethod
+    def _paylink_find_link(env, token):
+        """Return the active link whose token is ``token`` (sudo'd), or an empty recordset.
+
+        Unknown, revoked, paid-and-closed or expired tokens all give the same empty answer so that
+        the pay page cannot tell them apart.
+
+        :param str token: the token from the URL, the customer's only credential.
+        """
+        # sudo: the visitor is the public user; the token itself is the credential, compared below.
+        Link = env["account.payment.link"].sudo()
+        if not token or not isinstance(token, str) or len(token) > 128:
+            return Link
+        # The pages need these at once: one query instead of a search then a read.
+        link_sudo = Link.search_fetch([("access_token", "=", token)], PAGE_FIELDS, limit=1)
+        if not link_sudo or not consteq(link_sudo.access_token, token):
+            return Link
+        expired = link_sudo.expiry_date and link_sudo.expiry_date < fields.Date.context_today(link_sudo)
+        if link_sudo.state in ("revoked", "expired") or expired:
+            return Link
         return link_sudo
 
     def _paylink_render(self, template, values, status=200):

@@ -1,3 +1,4 @@
+from . import account_payment_link_sender
 from . import account_payment_link
 from . import account_payment_link_batch
 from . import account_payment_link_message

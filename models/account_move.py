@@ -5,7 +5,8 @@ from odoo.exceptions import UserError
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "account.payment.link.sender"]
 
     paylink_ids = fields.One2many("account.payment.link", "move_id", string="Payment Links")
     paylink_id = fields.Many2one(
@@ -80,6 +81,24 @@ class AccountMove(models.Model):
             )
         return links
 
+    def _paylink_get_early_payment(self):
+        """Return the invoice's early-payment discount when it applies today, as Odoo's portal does.
+
+        :return: ``{"amount_due": discounted amount, "discount": discount, "message": text}``, or
+            an empty dict.
+        """
+        self.ensure_one()
+        if not self.invoice_payment_term_id.early_discount:
+            return {}
+        next_payment = self._get_invoice_next_payment_values()
+        if next_payment.get("installment_state") != "epd":
+            return {}
+        return {
+            "amount_due": next_payment["amount_due"],
+            "discount": next_payment["epd_discount_amount_currency"],
+            "message": next_payment["epd_discount_msg"],
+        }
+
     def _paylink_qr_data_uri(self):
         """Return the link's QR code as a ``data:`` URI, rendered here so the token never leaves us.
 
@@ -123,22 +142,23 @@ class AccountMove(models.Model):
         """
         self.ensure_one()
         company = self.company_id
-        link = self.paylink_id.sudo()  # sudo: auto-send is the admin's policy, run as the system
+        # sudo: auto-send is the admin's policy, run as the system whoever posts the invoice.
+        move_sudo = self.sudo()
         sms_number = email_partner = False
         if company.paylink_auto_send_sms and company._paylink_is_twilio_configured():
-            sms_number = link._paylink_default_sms_number()
+            sms_number = move_sudo._paylink_default_sms_number()
             if not sms_number:
                 self.message_post(body=_("Payment link not sent by SMS: the customer has no mobile number."))
         if company.paylink_auto_send_email:
-            email_partner = link._paylink_get_recipient_partner()
+            email_partner = move_sudo._paylink_get_recipient_partner()
             if not email_partner.email:
                 email_partner = False
                 self.message_post(
                     body=_("Payment link not sent by email: the customer has no email address.")
                 )
         if sms_number or email_partner:
-            link._paylink_send(
-                sms_number=sms_number, email_partner=email_partner, strict=False, queue_email=True
+            move_sudo._paylink_send_link(
+                move_sudo.paylink_id, sms_number, email_partner, strict=False, queue_email=True
             )
 
     # === ACTION METHODS === #

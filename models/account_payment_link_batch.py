@@ -55,15 +55,6 @@ class AccountPaymentLinkBatch(models.Model):
         for batch in self:
             batch.progress = 100.0 * batch.done_count / batch.total if batch.total else 100.0
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("channel_sms") and not self.env.user.has_group(
-                "account_payment_link.group_paylink_sms"
-            ):
-                raise AccessError(_("You are not allowed to send payment links by SMS."))
-        return super().create(vals_list)
-
     # === BUSINESS METHODS === #
 
     def _process(self, batch_size=BATCH_SIZE, commit=None):
@@ -108,7 +99,7 @@ class AccountPaymentLinkBatch(models.Model):
             report.append(_("%(invoice)s: nothing to pay.", invoice=move.display_name))
         links = payable._paylink_get_or_create()
         self._prepare_access_tokens(links.move_id)
-        rendered = links._paylink_render_emails() if self.channel_email else {}
+        rendered = links._paylink_render_emails(links) if self.channel_email else {}
         recent_sms = Message._paylink_was_sent_recently(links, "sms", window) if self.channel_sms else links
         recent_email = (
             Message._paylink_was_sent_recently(links, "email", window) if self.channel_email else links

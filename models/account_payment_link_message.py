@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 
 from .. import const
+from ..tools import twilio_api
 from ..tools.twilio_api import TwilioApi
 
 SMS_STATES = [
@@ -12,7 +13,8 @@ SMS_STATES = [
     ("failed", "Failed"),
     ("opted_out", "Opted Out"),
 ]
-# Our states ranked like Twilio's statuses (const.TWILIO_STATUS_RANK); "opted_out" is final.
+# A status never moves a message back: "sent" arriving after "delivered" changes nothing. Twilio's
+# statuses are ranked through the state they map to (const.TWILIO_STATUS_TO_STATE).
 STATE_RANK = {
     "outgoing": 0,
     "queued": 1,
@@ -76,7 +78,6 @@ class AccountPaymentLinkMessage(models.Model):
                 values["twilio_sid"] = twilio_sid
             message.write(values)
             changed |= message
-        changed.filtered(lambda message: message.channel == "sms").link_id._paylink_update_sms_state()
         return changed
 
     def _paylink_apply_twilio_status(self, status, error_code=None):
@@ -108,12 +109,21 @@ class AccountPaymentLinkMessage(models.Model):
                 tracker._action_update_from_sms_state("pending" if state == "sent" else "sent")
             tracker.mail_notification_id.mail_message_id._notify_message_notification_update()
         if state in FAILED_STATES:
-            self.link_id._paylink_note_sms_failure(self)
-        if str(error_code) == "21610":
-            self.env["phone.blacklist"]._add(
-                [self.recipient], message=_("Twilio: the customer replied STOP.")
-            )
+            self._paylink_note_failure()
+        twilio_api.blacklist_if_opted_out(self.env, self.recipient, error_code)
         return True
+
+    def _paylink_note_failure(self):
+        """Say in the link's and the invoice's chatter that this SMS did not reach the customer."""
+        self.ensure_one()
+        body = _(
+            "The SMS with the payment link to %(number)s was not delivered: %(reason)s",
+            number=self.recipient,
+            reason=self.failure_reason or _("no reason given"),
+        )
+        self.link_id.message_post(body=body)
+        if self.link_id.move_id:
+            self.link_id.move_id.message_post(body=body)
 
     @api.model
     def _paylink_was_sent_recently(self, links, channel, hours):

@@ -2,7 +2,7 @@ import logging
 
 import psycopg2
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.payment import utils as payment_utils
@@ -79,7 +79,7 @@ class PaymentTransaction(models.Model):
                 raise
             except Exception as error:
                 _logger.exception("Transaction %s: post-processing left to the cron", tx.reference)
-                link._paylink_flag(
+                tx._paylink_flag_link(
                     _(
                         "Payment %(reference)s was confirmed by the provider but could not be recorded "
                         "yet (%(error)s); Odoo tries again every 10 minutes.",
@@ -156,15 +156,110 @@ class PaymentTransaction(models.Model):
     def _post_process(self):
         """Override of `account_payment` to close the link once its payment is recorded."""
         res = super()._post_process()
-        for tx in self:
-            link = tx.paylink_id
-            if link and tx.state == "done" and tx.payment_id:
-                link._paylink_mark_paid(tx)
-            elif link and tx.state in ("error", "cancel"):
-                link._paylink_note_failed(tx)
-            elif tx.operation == "refund" and tx.state == "done" and tx.source_transaction_id.paylink_id:
-                tx.source_transaction_id.paylink_id._paylink_note_refund(tx)
+        for tx in self.filtered(lambda tx: tx.paylink_id and tx.state == "done" and tx.payment_id):
+            # sudo: closing the link is the recorded payment's consequence, whoever post-processes it
+            # (Odoo's cron, the status poll, a webhook, a capture by an accountant).
+            tx_sudo = tx.sudo()
+            if tx_sudo._paylink_close_link():
+                # The money is in: nothing about the e-mails may undo recording it.
+                try:
+                    with self.env.cr.savepoint():
+                        tx_sudo._paylink_send_notifications()
+                except Exception as error:
+                    _logger.exception("Transaction %s: notifications after payment failed", tx.reference)
+                    tx_sudo.paylink_id.message_post(
+                        body=_(
+                            "The payment was recorded, but its notifications could not be queued: %(error)s",
+                            error=error,
+                        )
+                    )
         return res
+
+    def _log_message_on_linked_documents(self, message):
+        """Override of `account_payment` to log the payment's messages (pending, error, refund...)
+        on its payment link too."""
+        res = super()._log_message_on_linked_documents(message)
+        if link := self.paylink_id or self.source_transaction_id.paylink_id:
+            author = self.env.user.partner_id if self.env.uid == SUPERUSER_ID else self.partner_id
+            link.message_post(body=message, author_id=author.id)
+        return res
+
+    def _paylink_flag_link(self, message):
+        """Flag the transaction's link for an accountant's review; say why there and on its invoices."""
+        self.ensure_one()
+        # sudo: flagging is the system's answer to what the provider reported, whoever relayed it.
+        link = (self.paylink_id or self.source_transaction_id.paylink_id).sudo()
+        link._paylink_write_lifecycle({"needs_review": True})
+        link.message_post(body=message)
+        for move in link._get_open_invoices() | link.move_id:
+            move.message_post(body=message)
+
+    def _paylink_close_link(self):
+        """Close the link of this done transaction once its payment is recorded (a balance link
+        stays open for the next invoices) and note it.
+
+        :return: whether it closed the link; ``False`` for a second payment, flagged for review.
+        """
+        self.ensure_one()
+        link, payment = self.paylink_id, self.payment_id
+        amount = self.currency_id.format(self.amount)
+        if link.link_type != "balance" and link.payment_id and link.payment_id != payment:
+            # Two payments started at once (two tabs, two people) both went through: the second
+            # is recorded (the money is in) and left for an accountant to refund or allocate.
+            self._paylink_flag_link(
+                _(
+                    "A second payment of %(amount)s was received for this link (transaction "
+                    "%(reference)s, payment %(payment)s) after it was paid: refund it or allocate it.",
+                    amount=amount,
+                    reference=self.reference,
+                    payment=payment.name,
+                )
+            )
+            return False
+        values = {"paid_date": fields.Datetime.now(), "payment_id": payment.id, "amount_paid": self.amount}
+        values["needs_review"] = False
+        if link.link_type != "balance":
+            values["state"] = "paid"
+        link._paylink_write_lifecycle(values)
+        link.message_post(
+            body=_(
+                "Paid %(amount)s through payment link %(link)s with %(provider)s "
+                "(transaction %(reference)s).",
+                amount=amount,
+                link=link.name,
+                provider=self.provider_id.name,
+                reference=self.reference,
+            )
+        )
+        return True
+
+    def _paylink_send_notifications(self):
+        """Notify the administrators, and leave the customer's receipt to its cron.
+
+        The receipt carries the invoice PDF, whose rendering takes a second or more: it is not done
+        in the request that records the payment (often the provider's webhook), but by the
+        receipts cron, triggered at once.
+        """
+        self.ensure_one()
+        link = self.paylink_id
+        company = link.company_id
+        if company.paylink_notify_admins:
+            admins = self.env.ref("base.group_system").users.filtered(
+                lambda user: company in user.company_ids and not user.share
+            )
+            link.message_notify(
+                partner_ids=admins.partner_id.ids,
+                subject=_("Payment received through %(link)s", link=link.name),
+                body=_(
+                    "%(partner)s paid %(amount)s with %(provider)s.",
+                    partner=link.partner_id.display_name,
+                    amount=self.currency_id.format(self.amount),
+                    provider=self.provider_id.name,
+                ),
+            )
+        if company.paylink_send_receipt and link.partner_id.email:
+            self.paylink_receipt_state = "to_send"
+            self.env.ref("account_payment_link.ir_cron_paylink_send_receipts")._trigger()
 
     # === BUSINESS METHODS - RECEIPTS === #
 
@@ -294,5 +389,5 @@ class PaymentTransaction(models.Model):
                 company=self.company_id.name,
             )
         )
-        self.paylink_id._paylink_flag(message)
+        self._paylink_flag_link(message)
         return True

@@ -29,6 +29,9 @@ class ResCompany(models.Model):
         groups="base.group_system",
         copy=False,
     )
+    paylink_sms_unavailable_reason = fields.Char(
+        string="Why SMS Cannot Be Sent", compute="_compute_paylink_sms_unavailable_reason"
+    )
     paylink_twilio_sender = fields.Char(
         string="Twilio SMS Sender",
         help="A phone number in E.164 format (+15551234567) or a Messaging Service SID (MG...).",
@@ -255,11 +258,38 @@ class ResCompany(models.Model):
                 )
             )
 
-    def _paylink_get_sms_unavailable_reason(self):
-        """Return why the current user cannot send SMS for this company, or ``False``."""
-        self.ensure_one()
-        if not self.env.user.has_group("account_payment_link.group_paylink_sms"):
-            return _("You are not allowed to send SMS; ask an administrator for the SMS sender right.")
-        if not self._paylink_is_twilio_configured():
-            return _("Twilio is not configured; an administrator can set it up in the settings.")
-        return False
+    @api.depends_context("uid")
+    def _compute_paylink_sms_unavailable_reason(self):
+        # What the send wizards offer. The right itself is enforced by the record rules on the
+        # sending log and bulk sendings; this only keeps the SMS channel unticked for the others.
+        may_send_sms = self.env.user.has_group("account_payment_link.group_paylink_sms")
+        for company in self:
+            if not may_send_sms:
+                reason = _("You are not allowed to send SMS; ask an administrator for the SMS sender right.")
+            elif not company._paylink_is_twilio_configured():
+                reason = _("Twilio is not configured; an administrator can set it up in the settings.")
+            else:
+                reason = False
+            company.paylink_sms_unavailable_reason = reason
+
+    @api.model
+    def paylink_get_hub_info(self):
+        """Return what the hub (the list of links) shows above the list for the current company:
+        what payments lack, and what links collected this month, in company currency.
+
+        :return: dict with ``payment_unavailable_reason``, ``paid_this_month`` and its display.
+        """
+        company = self.env.company
+        start = fields.Date.context_today(self).replace(day=1)
+        groups = self.env["account.payment.link"]._read_group(
+            [("company_id", "=", company.id), ("state", "=", "paid"), ("paid_date", ">=", start)],
+            groupby=["currency_id"],
+            aggregates=["amount_paid:sum"],
+        )
+        currency = company.currency_id
+        total = currency.round(sum(c._convert(amount, currency, company, start) for c, amount in groups))
+        return {
+            "payment_unavailable_reason": company._paylink_get_payment_unavailable_reason(),
+            "paid_this_month": total,
+            "paid_this_month_display": currency.format(total),
+        }

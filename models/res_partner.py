@@ -1,6 +1,6 @@
 from odoo import _, api, fields, models
 
-from ..tools.sms_text import normalize_mobile
+from ..tools.sms_text import check_sms_number
 
 
 class ResPartner(models.Model):
@@ -52,10 +52,53 @@ class ResPartner(models.Model):
         for partner in self:
             partner.paylink_sms_number = False
             for number in (partner.mobile, partner.phone):
-                e164, _error = normalize_mobile(partner, number, country=partner.country_id)
-                if e164:
-                    partner.paylink_sms_number = e164
+                # The blacklist is not checked here: the number stays the customer's, refused at sending.
+                if number := check_sms_number(
+                    partner, number, country=partner.country_id, blacklist=False
+                ).number:
+                    partner.paylink_sms_number = number
                     break
+
+    def _paylink_get_open_balances(self, companies):
+        """Return ``{(commercial partner id, company id): open receivable balance}`` of these
+        customers in ``companies``.
+
+        The balance is in the company currency: the unreconciled receivable of posted entries, so
+        credit notes and unapplied payments lower it (and may make it negative: a credit).
+        """
+        if not self or not companies:
+            return {}
+        groups = self.env["account.move.line"]._read_group(
+            domain=[
+                ("company_id", "in", companies.ids),
+                ("partner_id", "child_of", self.commercial_partner_id.ids),
+                ("account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+            ],
+            groupby=["partner_id", "company_id"],
+            aggregates=["amount_residual:sum"],
+        )
+        balances = {}
+        for partner, company, residual in groups:
+            key = (partner.commercial_partner_id.id, company.id)
+            balances[key] = balances.get(key, 0.0) + residual
+        return balances
+
+    def _paylink_get_open_invoices(self, company):
+        """Return the customer's posted invoices in ``company`` with something left to pay, oldest
+        due first."""
+        self.ensure_one()
+        return self.env["account.move"].search(
+            [
+                ("company_id", "=", company.id),
+                ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ],
+            order="invoice_date_due asc, invoice_date asc, id asc",
+        )
 
     def _paylink_get_or_create_balance_link(self):
         """Return the customer's active balance link in the current company, creating it if needed."""

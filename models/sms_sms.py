@@ -4,11 +4,12 @@ from datetime import timedelta
 
 from werkzeug.urls import url_join
 
-from odoo import _, fields, models
+from odoo import fields, models
 
 from .. import const
 from ..controllers.twilio import PaymentLinkTwilioController
-from ..tools.sms_text import normalize_mobile
+from ..tools import twilio_api
+from ..tools.sms_text import check_sms_number
 from ..tools.twilio_api import TwilioApi
 
 _logger = logging.getLogger(__name__)
@@ -89,13 +90,11 @@ class SmsSms(models.Model):
         ]
         logs = {uuid: log.with_prefetch(log.ids) for uuid, log in logs.items()}
         for index, (sms, raw_number, body, uuid, attempts) in enumerate(todo):
-            number, error = normalize_mobile(sms, raw_number)
-            if error:
-                result = {"failure_type": "sms_number_format", "reason": error, "error_code": None}
-            elif number in blacklisted:
-                reason = _("%(number)s opted out of SMS (replied STOP).", number=number)
-                result = {"failure_type": "sms_blacklist", "reason": reason, "error_code": None}
+            check = check_sms_number(sms, raw_number, blacklist=blacklisted)
+            if check.failure_type:
+                result = {"failure_type": check.failure_type, "reason": check.reason, "error_code": None}
             else:
+                number = check.number
                 result = api.send(
                     number,
                     body,
@@ -156,16 +155,13 @@ class SmsSms(models.Model):
                     **({"to_delete": True} if unlink_failed else {}),
                 }
             )
-            if str(result.get("error_code")) == "21610":
-                self.env["phone.blacklist"].sudo()._add(  # sudo: STOP (21610) blacklists the number
-                    [sms.number], message=_("Twilio: the customer replied STOP.")
-                )
+            twilio_api.blacklist_if_opted_out(self.env, sms.number, result.get("error_code"))
             if log := logs.get(sms.uuid):
                 state = "opted_out" if failure_type == "sms_blacklist" else "failed"
                 log._paylink_set_state(
                     state, failure_reason=result["reason"], error_code=result.get("error_code") or False
                 )
-                log.link_id._paylink_note_sms_failure(log)
+                log._paylink_note_failure()
             _logger.info("SMS %s not sent through Twilio: %s", sms.id, result["reason"])
 
     def _paylink_retry_delays(self):

@@ -26,6 +26,7 @@ from odoo.tests import new_test_user
 from .. import const
 from .twilio_double import TwilioDouble
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.account_payment_link.controllers.main import PaymentLinkController
 
 ADDON_DIR = Path(__file__).resolve().parent.parent
 
@@ -120,6 +121,10 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
             values.setdefault("description", "Deposit")
         values.setdefault("company_id", cls.company.id)
         return cls.env["account.payment.link"].create(values)
+
+    def lookup(self, token):
+        """Return the link the pay page finds for ``token`` (empty when it answers 404)."""
+        return PaymentLinkController._paylink_find_link(self.env, token)
 
     def open_send_wizard(self, link, user=None, **values):
         """Return the send wizard of ``link`` as ``user`` (the SMS sender by default), with ``values``."""
@@ -234,3 +239,15 @@ class PaylinkPaymentCommon(PaylinkTestCommon):
             {"reference": reference, "payment_details": "4242", "simulated_state": state},
         )
         self.assertNotIn("error", body, body)
+
+
+def html_nodes_containing(doc, needle):
+    """Return the text nodes, attribute values and comments of the parsed ``doc`` that contain ``needle``.
+
+    What a page or email shows or links to, read from the document: an empty list proves that
+    ``needle`` is nowhere in it, neither as text nor in an attribute (a URL, a ``data-`` value).
+    """
+    return doc.xpath(
+        "//text()[contains(., $needle)] | //@*[contains(., $needle)] | //comment()[contains(., $needle)]",
+        needle=needle,
+    )

@@ -1,12 +1,28 @@
 """Invoices and customers: auto links, the PDF with its QR code, the invoice email."""
 
+import base64
+
+from lxml import html
+
 from odoo.tests import tagged
 
-from .common import PaylinkTestCommon
+from .common import PaylinkTestCommon, html_nodes_containing
 
 
 @tagged("post_install", "-at_install")
 class TestInvoiceIntegration(PaylinkTestCommon):
+    def render_invoice_report(self):
+        """The invoice's PDF report as HTML, parsed."""
+        Report = self.env["ir.actions.report"]
+        content, _report_type = Report._render_qweb_html("account.report_invoice", self.invoice.ids)
+        return html.fromstring(content)
+
+    def one(self, node, xpath):
+        """The one element ``xpath`` selects from ``node`` (fails on none or several)."""
+        found = node.xpath(xpath)
+        self.assertEqual(len(found), 1, f"{xpath} selects {len(found)} elements")
+        return found[0]
+
     def test_auto_link_on_post_only_when_the_setting_is_on(self):
         self.company.paylink_auto_create = False
         without = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
@@ -30,33 +46,40 @@ class TestInvoiceIntegration(PaylinkTestCommon):
 
     def test_invoice_pdf_shows_the_link_and_a_server_rendered_qr_code(self):
         link = self.invoice._paylink_get_or_create()
-        html = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("account.report_invoice", self.invoice.ids)[0]
-            .decode()
-        )
-        self.assertIn(link.url, html)
-        self.assertIn('src="data:image/png;base64,', html)
+        doc = self.render_invoice_report()
+        block = self.one(doc, "//div[@id='paylink']")
+        self.assertEqual(self.one(block, ".//strong").text_content().strip(), "Pay online")
+        anchor = self.one(block, ".//a")
+        self.assertEqual(anchor.get("href"), link.url)
+        self.assertEqual(anchor.text_content().strip(), link.url)
+        qr_code = self.one(block, "./img")
+        scheme, _sep, png = qr_code.get("src").partition(",")
+        self.assertEqual(scheme, "data:image/png;base64")
+        self.assertEqual(base64.b64decode(png, validate=True)[:8], b"\x89PNG\r\n\x1a\n")
         # The token only appears in the link itself, never in a URL to a QR service or route.
-        self.assertNotIn("/report/barcode", html)
-        self.assertEqual(html.count(self.token_of(link)), 2)  # the href and the visible text
+        self.assertFalse(html_nodes_containing(doc, "/report/barcode"))
+        self.assertEqual(
+            [
+                (node.getparent(), node.attrname if node.is_attribute else "text")
+                for node in html_nodes_containing(doc, self.token_of(link))
+            ],
+            [(anchor, "href"), (anchor, "text")],
+        )
 
     def test_pdf_of_a_paid_invoice_has_no_link(self):
         self.invoice._paylink_get_or_create()
         self.pay(self.invoice, self.invoice.amount_total)
-        html = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("account.report_invoice", self.invoice.ids)[0]
-            .decode()
-        )
-        self.assertNotIn("/pay/", html)
+        doc = self.render_invoice_report()
+        self.assertFalse(doc.xpath("//div[@id='paylink']"))
+        self.assertFalse(html_nodes_containing(doc, "/pay/"))
 
     def test_invoice_email_contains_the_link(self):
         link = self.invoice._paylink_get_or_create()
         template = self.env.ref("account.email_template_edi_invoice")
         body = self.env["account.move.send"]._get_default_mail_body(self.invoice, template, "en_US")
-        self.assertIn(link.url, body)
-        self.assertIn("Pay online", body)
+        anchors = html.fromstring(body).xpath("//a[@href=$url]", url=link.url)
+        # The button, then the link to copy.
+        self.assertEqual([anchor.text_content().strip() for anchor in anchors], ["Pay online", link.url])
 
     def test_balance_link_from_the_customer(self):
         action = self.customer.with_user(self.user_accountant).action_paylink_balance()

@@ -3,11 +3,27 @@
 import logging
 import re
 
+from lxml import html
+
 from odoo.tests import HttpCase, tagged
 
-from .common import PaylinkTestCommon
+from .common import PaylinkTestCommon, html_nodes_containing
 
 CSRF = re.compile(r"csrf_token[\"']?\s*[:=]\s*[\"'][^\"']*[\"']")
+
+
+def has_class(name):
+    """XPath predicate: the element has the CSS class ``name``."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+def text(element):
+    """The element's text as a reader sees it: whitespace (no-break spaces too) collapsed."""
+    return " ".join(element.text_content().split())
+
+
+AMOUNT_DUE = f"//span[{has_class('o_paylink_amount_due')}]//span[{has_class('oe_currency_value')}]"
+REASON = f"//div[{has_class('o_paylink_unavailable')}]/span[1]"
 
 
 @tagged("post_install", "-at_install")
@@ -15,12 +31,24 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
     def get_page(self, token):
         return self.url_open(f"/pay/{token}", allow_redirects=False)
 
+    def get_document(self, token):
+        """The page of ``token`` (which must answer 200), parsed."""
+        response = self.get_page(token)
+        self.assertEqual(response.status_code, 200)
+        return html.fromstring(response.content)
+
+    def one(self, node, xpath, **variables):
+        """The one element ``xpath`` selects from ``node`` (fails on none or several)."""
+        found = node.xpath(xpath, **variables)
+        self.assertEqual(len(found), 1, f"{xpath} selects {len(found)} elements")
+        return found[0]
+
     def test_bad_tokens_all_get_the_same_404(self):
         """RELIABILITY 14: expired, revoked, regenerated and unknown tokens are indistinguishable."""
         expired = self.make_link()
-        expired.sudo().write({"state": "expired"})
+        expired._paylink_write_lifecycle({"state": "expired"})
         revoked = self.make_link()
-        revoked.sudo().write({"state": "revoked"})
+        revoked._paylink_write_lifecycle({"state": "revoked"})
         regenerated = self.make_link(link_type="invoice", move_id=self.invoice.id)
         regenerated_token = self.token_of(regenerated)
         regenerated.action_regenerate()
@@ -34,7 +62,11 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
         for label, response in pages.items():
             with self.subTest(label):
                 self.assertEqual(response.status_code, 404)
-                self.assertIn("This payment link is not valid", response.text)
+                doc = html.fromstring(response.content)
+                heading = self.one(doc, "//h1")
+                self.assertEqual(heading.text_content().strip(), "This payment link is not valid")
+                self.assertIn("o_paylink_not_found", heading.getparent().classes)
+                self.assertFalse(doc.xpath(f"//*[{has_class('o_paylink_page')}]//form"), "no payment form")
                 # Apart from the per-session CSRF token, the pages are byte for byte the same.
                 bodies.add(CSRF.sub("", response.text))
         self.assertEqual(len(bodies), 1)
@@ -43,41 +75,64 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
         """RELIABILITY 17: the page shows what is left after a partial payment."""
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
         self.pay(self.invoice, 40.0)
-        response = self.get_page(self.token_of(link))
-        self.assertEqual(response.status_code, 200)
-        self.assertIn(self.invoice.name, response.text)
-        self.assertIn(f"/logo.png?company={self.company.id}", response.text)  # the link's branding
-        self.assertIn("75.00", response.text)
-        self.assertIn("115.00", response.text)  # the invoice total
+        doc = self.get_document(self.token_of(link))
+        invoice_name = self.one(doc, f"//div[{has_class('o_paylink_invoice_name')}]")
+        self.assertEqual(invoice_name.text_content().strip(), self.invoice.name)
+        # The link's branding: its company's logo.
+        self.assertTrue(doc.xpath("//img[@src=$src]", src=f"/logo.png?company={self.company.id}"))
+        self.assertEqual(self.one(doc, AMOUNT_DUE).text_content().strip(), "75.00")
+        total = self.one(
+            doc,
+            f"//table[{has_class('o_paylink_lines')}]/tfoot/tr/th[{has_class('text-end')}]"
+            f"//span[{has_class('oe_currency_value')}]",
+        )
+        self.assertEqual(total.text_content().strip(), "115.00")  # the invoice total
         self.assertTrue(link.first_opened_date)
 
     def test_invoice_pdf_download_is_limited_to_the_link(self):
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
         other = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
-        page = self.get_page(self.token_of(link)).text
-        self.assertIn(f"/pay/{self.token_of(link)}/document/{self.invoice.id}", page)
+        doc = self.get_document(self.token_of(link))
+        pdf_link = self.one(doc, f"//a[{has_class('o_paylink_pdf')}]")
+        self.assertEqual(pdf_link.get("href"), f"/pay/{self.token_of(link)}/document/{self.invoice.id}")
         response = self.url_open(f"/pay/{self.token_of(link)}/document/{self.invoice.id}")
         self.assertEqual(response.status_code, 200)
-        self.assertIn(self.invoice.name, response.text)  # HTML in tests, PDF with wkhtmltopdf
+        # HTML in tests, PDF with wkhtmltopdf: the document's title names the invoice.
+        document = html.fromstring(response.content)
+        self.assertIn(
+            self.invoice.name, [span.text_content().strip() for span in document.xpath("//h2//span")]
+        )
         self.assertEqual(self.url_open(f"/pay/{self.token_of(link)}/document/{other.id}").status_code, 404)
         self.assertEqual(self.url_open(f"/pay/{'B' * 43}/document/{self.invoice.id}").status_code, 404)
 
     def test_balance_page_shows_recent_charges(self):
         link = self.make_link(link_type="balance", partner_id=self.customer.id)
-        page = self.get_page(self.token_of(link)).text
-        self.assertIn("View recent charges", page)
-        self.assertIn(self.invoice.invoice_line_ids[0].name, page)
+        doc = self.get_document(self.token_of(link))
+        charges = self.one(doc, f"//details[{has_class('o_paylink_recent_charges')}]")
+        self.assertEqual(self.one(charges, "./summary").text_content().strip(), "View recent charges")
+        rows = [
+            [td.text_content().strip() for td in row.xpath("./td")] for row in charges.xpath(".//tbody/tr")
+        ]
+        # Each charge: date, invoice, line, amount.
+        self.assertIn(
+            (self.invoice.name, self.invoice.invoice_line_ids[0].name), [(row[1], row[2]) for row in rows]
+        )
 
     def test_zero_and_credit_balances(self):
         link = self.make_link(link_type="balance", partner_id=self.customer.id)
         self.pay(self.invoice, self.invoice.amount_total)
-        page = self.get_page(self.token_of(link)).text
-        self.assertIn("nothing left to pay", page)
-        self.assertNotIn("o_paylink_amount_due", page)
+        doc = self.get_document(self.token_of(link))
+        self.assertEqual(self.one(doc, REASON).text_content().strip(), "There is nothing left to pay.")
+        self.assertFalse(doc.xpath(f"//*[{has_class('o_paylink_amount_due')}]"))
         self.init_invoice("out_refund", partner=self.customer, amounts=[40.0], post=True)
-        page = self.get_page(self.token_of(link)).text
-        self.assertIn("credit of", page)
-        self.assertIn("40.00", page)
+        doc = self.get_document(self.token_of(link))
+        notice = self.one(doc, f"//div[{has_class('o_paylink_unavailable')}]")
+        credit = self.one(notice, f".//span[{has_class('o_paylink_credit')}]")
+        self.assertEqual(self.one(credit, f".//span[{has_class('oe_currency_value')}]").text, "40.00")
+        self.assertEqual(
+            text(notice), f"There is nothing left to pay. Your account has a credit of {text(credit)}."
+        )
+        self.assertFalse(doc.xpath(f"//*[{has_class('o_paylink_amount_due')}]"))
 
     def test_unpayable_invoice_says_why(self):
         """RELIABILITY 16: paid, cancelled or draft invoices show the reason and no amount due."""
@@ -87,28 +142,35 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
             "draft": lambda move: move.button_draft(),
         }
         reasons = {
-            "paid": "already paid",
-            "cancelled": "cancelled",
-            "draft": "not confirmed",
+            "paid": "This invoice is already paid.",
+            "cancelled": "This invoice has been cancelled.",
+            "draft": "This invoice is not confirmed yet.",
         }
         for label, change in cases.items():
             with self.subTest(label):
                 move = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
                 link = self.make_link(link_type="invoice", move_id=move.id)
                 change(move)
-                response = self.get_page(self.token_of(link))
-                self.assertEqual(response.status_code, 200)
-                self.assertIn(reasons[label], response.text)
-                self.assertNotIn("o_paylink_amount_due", response.text)
+                doc = self.get_document(self.token_of(link))
+                self.assertEqual(self.one(doc, REASON).text_content().strip(), reasons[label])
+                self.assertFalse(doc.xpath(f"//*[{has_class('o_paylink_amount_due')}]"))
 
     def test_balance_link_lists_open_invoices_oldest_first(self):
         older = self.init_invoice(
             "out_invoice", partner=self.customer, amounts=[20.0], invoice_date="2010-01-01", post=True
         )
         link = self.make_link(link_type="balance", partner_id=self.customer.id)
-        text = self.get_page(self.token_of(link)).text
-        self.assertLess(text.index(older.name), text.index(self.invoice.name))
-        self.assertIn(f"{115.0 + 20.0:.2f}", text)
+        token = self.token_of(link)
+        doc = self.get_document(token)
+        invoices = self.one(doc, f"//table[{has_class('o_paylink_open_invoices')}]").xpath(
+            "./tbody/tr/td[1]/a"
+        )
+        self.assertEqual([a.text_content().strip() for a in invoices], [older.name, self.invoice.name])
+        self.assertEqual(
+            [a.get("href") for a in invoices],
+            [f"/pay/{token}/document/{older.id}", f"/pay/{token}/document/{self.invoice.id}"],
+        )
+        self.assertEqual(self.one(doc, AMOUNT_DUE).text_content().strip(), f"{115.0 + 20.0:.2f}")
 
     def test_portal_user_sees_only_the_link_of_the_token(self):
         """RELIABILITY 19: being logged in gives nothing without the token, and no other data."""
@@ -120,28 +182,44 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
         self.authenticate(portal_user.login, portal_user.login)
         self.assertEqual(self.url_open("/pay/").status_code, 404)
         self.assertEqual(self.get_page(self.token_of(other_link)[:-2] + "zz").status_code, 404)
-        response = self.get_page(self.token_of(own_link))
-        self.assertEqual(response.status_code, 200)
-        self.assertNotIn("Other Customer Zeta", response.text)
-        self.assertNotIn(other_invoice.name, response.text)
+        doc = self.get_document(self.token_of(own_link))
+        self.assertEqual(
+            self.one(doc, f"//span[{has_class('o_paylink_partner')}]").text_content().strip(),
+            self.customer.display_name,
+        )
+        self.assertEqual(
+            self.one(doc, f"//div[{has_class('o_paylink_invoice_name')}]").text_content().strip(),
+            self.invoice.name,
+        )
+        # Nowhere on the page, neither as text nor in an attribute.
+        self.assertFalse(html_nodes_containing(doc, "Other Customer Zeta"))
+        self.assertFalse(html_nodes_containing(doc, other_invoice.name))
 
     def test_html_in_names_is_escaped(self):
         """RELIABILITY 21: names are text on the page, never markup."""
         self.customer.name = '<script>alert("x")</script>Ada'
         link = self.make_link(description="<b>bold</b> deposit")
-        text = self.get_page(self.token_of(link)).text
-        self.assertNotIn('<script>alert("x")</script>', text)
-        self.assertIn("&lt;script&gt;", text)
-        self.assertNotIn("<b>bold</b>", text)
-        self.assertIn("&lt;b&gt;bold&lt;/b&gt;", text)
+        doc = self.get_document(self.token_of(link))
+        # The names are shown as they are written, as text: no element comes out of them.
+        partner = self.one(doc, f"//span[{has_class('o_paylink_partner')}]")
+        self.assertEqual(partner.text_content(), '<script>alert("x")</script>Ada')
+        self.assertEqual(len(partner), 0)
+        description = self.one(doc, f"//p[{has_class('o_paylink_description')}]")
+        self.assertEqual(description.text_content().strip(), "<b>bold</b> deposit")
+        self.assertEqual(len(description), 0)
+        self.assertFalse(doc.xpath("//script[contains(., 'alert(\"x\")')]"))
+        self.assertFalse(doc.xpath("//b[normalize-space(.) = 'bold']"))
 
     def test_html_in_names_is_escaped_in_the_invoice_email(self):
         self.customer.name = "<img src=x onerror=alert(1)>"
         link = self.invoice._paylink_get_or_create()
         template = self.env.ref("account.email_template_edi_invoice")
         body = self.env["account.move.send"]._get_default_mail_body(self.invoice, template, "en_US")
-        self.assertIn(link.url, body)
-        self.assertNotIn("<img src=x onerror=alert(1)>", body)
+        doc = html.fromstring(body)
+        copy_link = doc.xpath("//a[@href=$url][normalize-space(.)=$url]", url=link.url)
+        self.assertEqual(len(copy_link), 1, "the link, as the visible text of an anchor to it")
+        self.assertFalse(doc.xpath("//*[@onerror]"))
+        self.assertFalse(doc.xpath("//img[@src='x']"))
 
     def test_tokens_never_reach_the_logs(self):
         """RELIABILITY 15: the HTTP request line is logged with the token replaced."""

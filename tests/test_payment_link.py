@@ -35,11 +35,10 @@ class TestPaymentLink(PaylinkTestCommon):
     def test_lookup_is_exact(self):
         link = self.make_link()
         token = self.token_of(link)
-        Link = self.env["account.payment.link"]
-        self.assertEqual(Link._get_link_from_token(token), link)
+        self.assertEqual(self.lookup(token), link)
         for wrong in (token[:-1], token + "x", token.upper(), "", None, "x" * 500):
             with self.subTest(wrong=wrong):
-                self.assertFalse(Link._get_link_from_token(wrong))
+                self.assertFalse(self.lookup(wrong))
 
     def test_token_is_not_readable_by_accountants(self):
         link = self.make_link()
@@ -84,12 +83,11 @@ class TestPaymentLink(PaylinkTestCommon):
         self.assertEqual(new.state, "active")
         self.assertNotEqual(self.token_of(new), old_token)
         self.assertEqual(self.invoice.paylink_id, new)
-        Link = self.env["account.payment.link"]
-        self.assertFalse(Link._get_link_from_token(old_token))
-        self.assertEqual(Link._get_link_from_token(self.token_of(new)), new)
+        self.assertFalse(self.lookup(old_token))
+        self.assertEqual(self.lookup(self.token_of(new)), new)
         # The old token can never come back on another link.
         with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.IntegrityError), self.cr.savepoint():
-            new.sudo().access_token = old_token
+            new._paylink_write_lifecycle({"access_token": old_token})
             new.flush_recordset()
 
     def test_one_active_link_per_invoice(self):
@@ -103,7 +101,7 @@ class TestPaymentLink(PaylinkTestCommon):
         link = self.make_link()
         link.with_user(self.user_manager).action_revoke()
         self.assertEqual(link.state, "revoked")
-        self.assertFalse(self.env["account.payment.link"]._get_link_from_token(self.token_of(link)))
+        self.assertFalse(self.lookup(self.token_of(link)))
         with self.assertRaises(UserError):
             link.with_user(self.user_manager).action_revoke()
 
@@ -116,7 +114,7 @@ class TestPaymentLink(PaylinkTestCommon):
         later = self.make_link(expiry_date=today + timedelta(days=30))
         with freeze_time(today + timedelta(days=11)):
             # Past its date the token stops working even before the cron runs.
-            self.assertFalse(self.env["account.payment.link"]._get_link_from_token(self.token_of(soon)))
+            self.assertFalse(self.lookup(self.token_of(soon)))
             self.env["account.payment.link"]._cron_expire_links()
         self.assertEqual(soon.state, "expired")
         self.assertEqual(never.state, "active")
@@ -173,7 +171,7 @@ class TestPaymentLink(PaylinkTestCommon):
         self.provider.state = "disabled"
         with self.assertRaisesRegex(UserError, "No payment provider is enabled"):
             self.make_link()
-        info = self.env["account.payment.link"].with_company(self.company).get_hub_info()
+        info = self.env["res.company"].with_company(self.company).paylink_get_hub_info()
         self.assertIn("Payment Providers", info["payment_unavailable_reason"])
         # A Stripe provider without its webhook signing secret does not count, and the banner says why.
         stripe = self.env["payment.provider"].sudo().search(
@@ -183,10 +181,10 @@ class TestPaymentLink(PaylinkTestCommon):
             {"state": "test", "is_published": True, "stripe_publishable_key": "pk_test_x",
              "stripe_secret_key": "sk_test_x", "stripe_webhook_secret": False}
         )  # fmt: skip
-        info = self.env["account.payment.link"].with_company(self.company).get_hub_info()
+        info = self.env["res.company"].with_company(self.company).paylink_get_hub_info()
         self.assertIn("webhook signing secret", info["payment_unavailable_reason"])
         stripe.stripe_webhook_secret = "whsec_test"
-        info = self.env["account.payment.link"].with_company(self.company).get_hub_info()
+        info = self.env["res.company"].with_company(self.company).paylink_get_hub_info()
         self.assertFalse(info["payment_unavailable_reason"])
         self.assertTrue(self.make_link())
 
@@ -213,7 +211,7 @@ class TestPaymentLink(PaylinkTestCommon):
         ]
         for amount, currency, paid_date, state in values:
             link = self.make_link(currency_id=currency.id, custom_amount=amount)
-            link.sudo().write({"state": state, "paid_date": paid_date, "amount_paid": amount})
-        info = self.env["account.payment.link"].with_company(self.company).get_hub_info()
+            link._paylink_write_lifecycle({"state": state, "paid_date": paid_date, "amount_paid": amount})
+        info = self.env["res.company"].with_company(self.company).paylink_get_hub_info()
         self.assertAlmostEqual(info["paid_this_month"], 170.0)
         self.assertTrue(re.search(r"170\.00", info["paid_this_month_display"]))

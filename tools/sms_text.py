@@ -1,5 +1,7 @@
 """Numbers and text of SMS: E.164 mobiles only, and how many segments a body costs."""
 
+from typing import NamedTuple
+
 import phonenumbers
 
 from odoo.tools.translate import LazyTranslate
@@ -18,37 +20,55 @@ GSM7_BASIC = set(
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
 
 
-def _tr(lazy, env):
-    """Translate ``lazy`` into the language of ``env`` (helpers have no ``self.env`` to guess from)."""
-    return lazy._translate(env.lang or "en_US")
+class SmsNumberCheck(NamedTuple):
+    """What :func:`check_sms_number` found: the E.164 number, or why it cannot take this SMS."""
+
+    number: str | bool
+    failure_type: str | bool  # sms.sms's failure type: "sms_number_format" or "sms_blacklist"
+    reason: str | bool
 
 
-def normalize_mobile(record, number, country=None):
-    """Return ``(e164, error)`` for an SMS recipient.
+def check_sms_number(record, number, country=None, blacklist=True):
+    """Check a number for an SMS: valid, in E.164, a mobile, and not opted out (STOP).
 
-    :param record: any record; its ``_phone_format`` (Odoo's phone_validation) does the parsing,
-        with the record's country when the number has no country prefix.
+    The one check of the send wizard, bulk sending, automatic sending and the Twilio gateway.
+
+    :param record: any record; its ``_phone_format`` (Odoo's phone_validation) parses the number,
+        with ``country`` when it has no country prefix; its language words the reason.
     :param str number: what the user typed or the partner holds.
     :param country: a ``res.country`` to read national numbers with.
-    :return: the number in E.164 and ``None``, or ``False`` and a readable reason.
+    :param blacklist: ``True`` to look the number up in Odoo's phone blacklist, ``False`` not to,
+        or the set of blacklisted numbers of a whole batch, looked up once by the caller.
+    :return: a :class:`SmsNumberCheck`.
     """
+    env = record.env
+
+    def refused(failure_type, lazy, e164=False):
+        return SmsNumberCheck(e164, failure_type, lazy._translate(env.lang or "en_US"))
+
     number = (number or "").strip()
     if not number:
-        return False, _tr(_lt("No mobile number."), record.env)
+        return refused("sms_number_missing", _lt("No mobile number."))
     e164 = record._phone_format(number=number, country=country, force_format="E164")
-    if not e164:
-        return False, _tr(_lt("%(number)s is not a valid phone number.", number=number), record.env)
-    parsed = phonenumbers.parse(e164)
-    if not phonenumbers.is_valid_number(parsed):
-        return False, _tr(_lt("%(number)s is not a valid phone number.", number=number), record.env)
+    parsed = e164 and phonenumbers.parse(e164)
+    if not parsed or not phonenumbers.is_valid_number(parsed):
+        return refused("sms_number_format", _lt("%(number)s is not a valid phone number.", number=number))
     kind = phonenumbers.number_type(parsed)
     if kind == phonenumbers.PhoneNumberType.FIXED_LINE:
-        return False, _tr(_lt("%(number)s is a landline; it cannot receive SMS.", number=number), record.env)
-    if kind not in SMS_NUMBER_TYPES:
-        return False, _tr(
-            _lt("%(number)s is not a mobile number; it cannot receive SMS.", number=number), record.env
+        return refused(
+            "sms_number_format", _lt("%(number)s is a landline; it cannot receive SMS.", number=number)
         )
-    return e164, None
+    if kind not in SMS_NUMBER_TYPES:
+        return refused(
+            "sms_number_format",
+            _lt("%(number)s is not a mobile number; it cannot receive SMS.", number=number),
+        )
+    if blacklist is True:
+        # sudo: only whether this one number opted out is read; the blacklist is not for users.
+        blacklist = set(env["phone.blacklist"].sudo().search([("number", "=", e164)]).mapped("number"))
+    if blacklist and e164 in blacklist:
+        return refused("sms_blacklist", _lt("%(number)s opted out of SMS (replied STOP).", number=e164), e164)
+    return SmsNumberCheck(e164, False, False)
 
 
 def count_segments(text):

@@ -67,6 +67,18 @@ def get_client(company):
     )
 
 
+def blacklist_if_opted_out(env, number, error_code):
+    """Blacklist ``number`` when Twilio refused a message because its owner replied STOP.
+
+    :param error_code: Twilio's ``ErrorCode`` of a failed message (at sending or in a callback).
+    """
+    if str(error_code) == const.TWILIO_OPTED_OUT_ERROR:
+        # sudo: Twilio reports the customer's own STOP; Odoo's blacklist is its record, whoever relays it.
+        env["phone.blacklist"].sudo()._add(
+            [number], message=_lt("Twilio: the customer replied STOP.")._translate(env.lang or "en_US")
+        )
+
+
 def is_valid_signature(company, url, params, signature, signature_settings=None):
     """Whether ``signature`` (the ``X-Twilio-Signature`` header) is Twilio's for this request.
 
@@ -104,7 +116,7 @@ class TwilioApi:
         21408: ("sms_country_not_supported", _lt("The Twilio account may not send to this country.")),
         21606: ("sms_acc", _lt("The sender number cannot send SMS: check the Twilio sender.")),
         21608: ("sms_acc", _lt("A Twilio trial account can only send to numbers verified on it.")),
-        21610: (
+        int(const.TWILIO_OPTED_OUT_ERROR): (
             "sms_blacklist",
             _lt("The customer replied STOP to this sender: they must reply START first."),
         ),

@@ -1,8 +1,8 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import email_normalize
 
-from ..tools.sms_text import count_segments, normalize_mobile
+from ..tools.sms_text import check_sms_number, count_segments
 
 NOTE_MAX_LENGTH = 160
 
@@ -24,8 +24,7 @@ class AccountPaymentLinkSend(models.TransientModel):
     channel_email = fields.Boolean(
         string="By Email", compute="_compute_channel_email", store=True, readonly=False
     )
-    sms_available = fields.Boolean(compute="_compute_sms_available")
-    sms_unavailable_reason = fields.Char(compute="_compute_sms_available")
+    sms_unavailable_reason = fields.Char(related="company_id.paylink_sms_unavailable_reason")
 
     sms_number = fields.Char(string="Mobile", compute="_compute_recipients", store=True, readonly=False)
     sms_number_warning = fields.Char(compute="_compute_sms_number_warning")
@@ -57,18 +56,13 @@ class AccountPaymentLinkSend(models.TransientModel):
             wizard.sms_number = link._paylink_default_sms_number()
             wizard.email_to = partner.email or link.partner_id.email
 
-    @api.depends("link_id")
-    def _compute_sms_available(self):
-        for wizard in self:
-            reason = wizard.company_id._paylink_get_sms_unavailable_reason() if wizard.company_id else False
-            wizard.sms_available = not reason
-            wizard.sms_unavailable_reason = reason
-
-    @api.depends("sms_available", "link_id")
+    @api.depends("sms_unavailable_reason", "link_id")
     def _compute_channel_sms(self):
         for wizard in self:
             link = wizard.link_id
-            wizard.channel_sms = bool(wizard.sms_available and link and link._paylink_default_sms_number())
+            wizard.channel_sms = bool(
+                not wizard.sms_unavailable_reason and link and link._paylink_default_sms_number()
+            )
 
     @api.depends("link_id")
     def _compute_channel_email(self):
@@ -81,14 +75,7 @@ class AccountPaymentLinkSend(models.TransientModel):
         for wizard in self:
             warning = False
             if wizard.channel_sms and wizard.sms_number:
-                e164, warning = normalize_mobile(
-                    wizard.partner_id or wizard.link_id,
-                    wizard.sms_number,
-                    country=wizard.partner_id.country_id,
-                )
-                # sudo: only whether the number opted out is read; the blacklist is not for users.
-                if e164 and self.env["phone.blacklist"].sudo().search_count([("number", "=", e164)], limit=1):
-                    warning = _("This number opted out of SMS (replied STOP); no SMS will be sent.")
+                warning = wizard._check_sms_number().reason
             wizard.sms_number_warning = warning
 
     @api.depends("link_id", "note")
@@ -97,7 +84,7 @@ class AccountPaymentLinkSend(models.TransientModel):
             if not wizard.link_id:
                 wizard.sms_preview = wizard.sms_stats = False
                 continue
-            body = wizard.link_id._paylink_get_sms_body(wizard.note)
+            body = wizard.link_id._paylink_get_sms_body(wizard.link_id, wizard.note)
             chars, segments, encoding = count_segments(body)
             wizard.sms_preview = body
             wizard.sms_stats = _(
@@ -119,13 +106,11 @@ class AccountPaymentLinkSend(models.TransientModel):
             raise UserError(_("Choose SMS, email or both."))
         sms_number = email_partner = False
         if self.channel_sms:
-            if not self.env.user.has_group("account_payment_link.group_paylink_sms"):
-                raise AccessError(_("You are not allowed to send payment links by SMS."))
-            link.company_id._paylink_check_twilio_configured()
+            check = self._check_sms_number()
+            if check.failure_type not in (False, "sms_blacklist"):
+                raise UserError(check.reason)
+            sms_number = check.number
             recipient = self.partner_id or link._paylink_get_recipient_partner()
-            sms_number, error = normalize_mobile(recipient, self.sms_number, country=recipient.country_id)
-            if error:
-                raise UserError(error)
             if self.save_number and recipient.mobile != sms_number:
                 recipient.mobile = sms_number
                 recipient.message_post(
@@ -135,6 +120,10 @@ class AccountPaymentLinkSend(models.TransientModel):
             email_partner = self._get_email_partner()
         logs = link._paylink_send(sms_number=sms_number, email_partner=email_partner, note=self.note)
         return self._notify_result(logs)
+
+    def _check_sms_number(self):
+        recipient = self.partner_id or self.link_id._paylink_get_recipient_partner()
+        return check_sms_number(recipient, self.sms_number, country=recipient.country_id)
 
     def _get_email_partner(self):
         """Return the partner to email: the invoice's address, or the contact of the typed address."""

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 from ..models.account_payment_link_batch import BATCH_SIZE
 
@@ -15,8 +15,7 @@ class AccountPaymentLinkSendBulk(models.TransientModel):
     invoice_count = fields.Integer(compute="_compute_invoice_count")
     channel_sms = fields.Boolean(string="By SMS", compute="_compute_channel_sms", store=True, readonly=False)
     channel_email = fields.Boolean(string="By Email", default=True)
-    sms_available = fields.Boolean(compute="_compute_sms_available")
-    sms_unavailable_reason = fields.Char(compute="_compute_sms_available")
+    sms_unavailable_reason = fields.Char(related="company_id.paylink_sms_unavailable_reason")
     force = fields.Boolean(
         string="Send again to those already sent",
         help="Without it, links sent by the same channel within the resend window are skipped.",
@@ -35,17 +34,10 @@ class AccountPaymentLinkSendBulk(models.TransientModel):
         for wizard in self:
             wizard.invoice_count = len(wizard.move_ids)
 
-    @api.depends("company_id")
-    def _compute_sms_available(self):
-        for wizard in self:
-            reason = wizard.company_id._paylink_get_sms_unavailable_reason() if wizard.company_id else False
-            wizard.sms_available = not reason
-            wizard.sms_unavailable_reason = reason
-
-    @api.depends("sms_available")
+    @api.depends("sms_unavailable_reason")
     def _compute_channel_sms(self):
         for wizard in self:
-            wizard.channel_sms = wizard.channel_sms and wizard.sms_available
+            wizard.channel_sms = wizard.channel_sms and not wizard.sms_unavailable_reason
 
     def action_send(self):
         """Queue a bulk sending; small ones are sent at once, larger ones by the cron in batches."""
@@ -53,8 +45,6 @@ class AccountPaymentLinkSendBulk(models.TransientModel):
         if not (self.channel_sms or self.channel_email):
             raise UserError(_("Choose SMS, email or both."))
         if self.channel_sms:
-            if not self.env.user.has_group("account_payment_link.group_paylink_sms"):
-                raise AccessError(_("You are not allowed to send payment links by SMS."))
             self.company_id._paylink_check_twilio_configured()
         moves = self.move_ids.filtered(lambda move: move.move_type == "out_invoice")
         if not moves:

@@ -18,7 +18,7 @@ export class PaylinkHubListRenderer extends ListRenderer {
         this.actionService = useService("action");
         this.hub = useState({ loaded: false });
         onWillStart(async () => {
-            const info = await this.orm.call("account.payment.link", "get_hub_info", []);
+            const info = await this.orm.call("res.company", "paylink_get_hub_info", []);
             Object.assign(this.hub, info, { loaded: true });
         });
     }

@@ -1,0 +1,164 @@
+from odoo import _, api, models
+from odoo.exceptions import UserError
+
+from ..tools.sms_text import check_sms_number
+
+
+class AccountPaymentLinkSender(models.AbstractModel):
+    """A document that sends payment links: its chatter shows each SMS and email, which leave
+    through Odoo's SMS and mail queues, and each is logged on the link (``Messages Sent``).
+
+    The invoice sends its link; custom and balance links send themselves. The document has a
+    ``partner_id`` (its customer) and ``mail.thread``.
+    """
+
+    _name = "account.payment.link.sender"
+    _description = "Payment Link Sender"
+
+    # === BUSINESS METHODS - RECIPIENTS === #
+
+    def _paylink_get_recipient_partner(self):
+        """Return the contact the document's links are addressed to; an override point."""
+        self.ensure_one()
+        return self.partner_id
+
+    def _paylink_default_sms_number(self):
+        """Return the SMS number (E.164 mobile) of the recipient, else of its company."""
+        recipient = self._paylink_get_recipient_partner()
+        return recipient.paylink_sms_number or recipient.commercial_partner_id.paylink_sms_number
+
+    # === BUSINESS METHODS - COMPOSING === #
+
+    @api.model
+    def _paylink_get_sms_body(self, link, note=False):
+        """Return the SMS text of ``link``: the compliant parts are ours, the user's note only adds
+        to them.
+
+        :param note: the user's short message, kept on one line.
+        """
+        # The customer's language, whoever sends it.
+        env = self.with_context(lang=link.partner_id.lang or self.env.lang).env
+        # Odoo's amounts use non-breaking spaces, which would make the SMS UCS-2 (70 characters).
+        amount = link.currency_id.format(link.amount).replace("\xa0", " ")
+        if link.link_type == "invoice":
+            what = env._("Invoice %(invoice)s: %(amount)s due.", invoice=link.move_id.name, amount=amount)
+        elif link.link_type == "balance":
+            what = env._("Your balance due: %(amount)s.", amount=amount)
+        elif link.description:
+            what = env._("Amount due for %(label)s: %(amount)s.", label=link.description, amount=amount)
+        else:
+            what = env._("Amount due: %(amount)s.", amount=amount)
+        lines = [f"{link.company_id.name}:"]
+        if note := " ".join((note or "").split()):
+            lines.append(note)
+        lines += [what, env._("Pay securely: %(url)s", url=link.url), env._("Reply STOP to opt out.")]
+        return "\n".join(lines)
+
+    @api.model
+    def _paylink_render_emails(self, links, note=False):
+        """Render the email of each link at once (one template compilation for a whole batch).
+
+        :return: ``{link id: (subject, body)}``, each in its customer's language.
+        """
+        template = self.env.ref("account_payment_link.mail_template_paylink_send")
+        # sudo: the template is ours and renders these links only, which the user may send.
+        template = template.sudo().with_context(paylink_note=" ".join((note or "").split()))
+        subjects = template._render_field("subject", links.ids, compute_lang=True)
+        bodies = template._render_field(
+            "body_html", links.ids, compute_lang=True, options={"post_process": True}
+        )
+        return {link_id: (subjects[link_id], bodies[link_id]) for link_id in links.ids}
+
+    # === BUSINESS METHODS - SENDING === #
+
+    def _paylink_send_link(
+        self, link, sms_number=False, email_partner=False, note=False, *, strict=True, queue_email=False,
+        rendered_email=None,
+    ):  # fmt: skip
+        """Send ``link`` by SMS and/or email, posted in this document's chatter.
+
+        The SMS is queued for Odoo's SMS cron, which hands it to the company's gateway; the email
+        is rendered from its ``mail.template``. Neither leaves before this transaction commits, so
+        a retried transaction sends nothing twice. Each message is logged on the link with the
+        user's rights: only SMS senders may log (so send) an SMS.
+
+        :param sms_number: the number to text, as typed (checked here), or ``False``.
+        :param email_partner: the ``res.partner`` to email, or ``False``.
+        :param note: the user's short message.
+        :param strict: raise on a number that cannot take SMS; otherwise log it and go on (bulk).
+        :param queue_email: leave the email to the mail cron instead of sending it after commit.
+        :param rendered_email: the email's ``(subject, body)``, when rendered for a whole batch.
+        :return: the ``account.payment.link.message`` records logging what was (not) sent.
+        """
+        self.ensure_one()
+        Message = self.env["account.payment.link.message"]
+        logs = Message
+        if sms_number:
+            link.company_id._paylink_check_twilio_configured()
+            recipient = self._paylink_get_recipient_partner()
+            check = check_sms_number(recipient, sms_number, country=recipient.country_id)
+            if check.failure_type not in (False, "sms_blacklist") and strict:
+                raise UserError(check.reason)
+            if check.failure_type:
+                logs |= Message.create(
+                    {"link_id": link.id, "channel": "sms", "recipient": check.number or sms_number,
+                     "state": "opted_out" if check.failure_type == "sms_blacklist" else "failed",
+                     "failure_reason": check.reason}
+                )  # fmt: skip
+                self.message_post(
+                    body=_("SMS with the payment link not sent: %(reason)s", reason=check.reason)
+                )
+            else:
+                logs |= self._paylink_queue_sms(link, recipient, check.number, note)
+        if email_partner:
+            logs |= self._paylink_post_email(link, email_partner, note, queue_email, rendered=rendered_email)
+        return logs
+
+    def _paylink_queue_sms(self, link, recipient, number, note):
+        """Post the link's SMS in the chatter, queued for the SMS cron; return its log."""
+        body = self._paylink_get_sms_body(link, note)
+        message = self._message_sms(
+            body,
+            partner_ids=recipient.ids,
+            sms_pid_to_number={recipient.id: number},
+            sms_content=body,
+            put_in_queue=True,
+        )
+        # sudo: sms.sms is Odoo's technical queue; these records were created just above.
+        sms_sudo = self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.id)])
+        sms_sudo.paylink_company_id = link.company_id
+        if not self.env.context.get("paylink_no_cron_trigger"):
+            # sudo: waking Odoo's SMS queue up; users may not read crons.
+            self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
+        return self.env["account.payment.link.message"].create(
+            [
+                {"link_id": link.id, "channel": "sms", "recipient": sms.number, "sms_uuid": sms.uuid,
+                 "state": "outgoing" if sms.state == "outgoing" else "failed",
+                 "failure_reason": sms.failure_type or False}
+                for sms in sms_sudo
+            ]
+        )  # fmt: skip
+
+    def _paylink_post_email(self, link, partner, note, queue_email, rendered=None):
+        """Post the link's email (from its mail.template) in the chatter; return its log.
+
+        :param rendered: ``(subject, body)`` already rendered by :meth:`_paylink_render_emails`.
+        """
+        subject, body = rendered or self._paylink_render_emails(link, note)[link.id]
+        message = self.message_post(
+            body=body,
+            subject=subject,
+            partner_ids=partner.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+            email_add_signature=False,
+            force_send=not queue_email,
+        )
+        if queue_email and not self.env.context.get("paylink_no_cron_trigger"):
+            # sudo: waking Odoo's mail queue up; users may not read crons.
+            self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+        return self.env["account.payment.link.message"].create(
+            {"link_id": link.id, "channel": "email", "recipient": partner.email, "state": "queued",
+             "mail_message_id": message.id}
+        )  # fmt: skip
