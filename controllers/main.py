@@ -344,6 +344,8 @@ class PaymentLinkController(PaymentPortal):
         return link_sudo
 
     def _paylink_render(self, template, values, status=200):
+        # The page says which language it speaks (screen readers, the browser's translation offer).
+        values = {"html_data": {"lang": (request.env.lang or "en_US").replace("_", "-")}, **values}
         return request.render(template, values, status=status, headers=PAGE_HEADERS)
 
     def _paylink_pdf_response(self, report_ref, records_sudo, name):

@@ -1,5 +1,6 @@
 from . import test_access
 from . import test_harness
+from . import test_i18n
 from . import test_hub_tour
 from . import test_invoice_integration
 from . import test_link_payment

@@ -1,0 +1,55 @@
+"""A Spanish-speaking customer reads the pay page, the SMS and the email in Spanish (i18n/es.po)."""
+
+from lxml import html
+
+from odoo.tests import HttpCase, tagged
+
+from .common import PaylinkTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestSpanish(PaylinkTestCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("es_ES")
+        # The addon's own catalogue, as Odoo loads it when Spanish is installed.
+        cls.env["ir.module.module"]._load_module_terms(["account_payment_link"], ["es_ES"], overwrite=True)
+        cls.customer.lang = "es_ES"
+        cls.link = cls.make_link(link_type="invoice", move_id=cls.invoice.id)
+
+    def test_pay_page_in_spanish(self):
+        response = self.url_open(f"/pay/{self.token_of(self.link)}")
+        self.assertEqual(response.status_code, 200)
+        page = html.fromstring(response.content)
+        self.assertEqual(page.get("lang"), "es-ES")
+        request_for = page.xpath("//span[hasclass('o_paylink_partner')]/..")[0].text_content()
+        self.assertEqual(
+            " ".join(request_for.split()), f"Solicitud de pago para {self.customer.display_name}"
+        )
+        due = page.xpath("//div[hasclass('o_paylink_due')]/span[hasclass('h5')]")[0]
+        self.assertEqual(due.text_content().strip(), "Importe adeudado")
+
+    def test_sms_in_spanish(self):
+        """Whoever sends it (an English-speaking accountant here), the SMS speaks the customer's language."""
+        self.assertEqual(self.user_sms_sender.lang, "en_US")
+        link = self.link.with_user(self.user_sms_sender)
+        lines = link._paylink_get_sms_body(link).splitlines()
+        self.assertEqual(
+            lines[1:],
+            [
+                f"Factura {self.invoice.name}: $ 115.00 pendiente de pago.",
+                f"Pague de forma segura: {self.link.url}",
+                "Responda STOP para darse de baja.",
+            ],
+        )
+
+    def test_email_in_spanish(self):
+        link = self.link.with_user(self.user_sms_sender)
+        subject, body = link._paylink_render_emails(link)[link.id]
+        self.assertEqual(subject, f"{self.company.name}: pague en línea {self.invoice.name}")
+        document = html.fromstring(body)
+        button = document.xpath(f"//a[@href='{self.link.url}']")[0]
+        self.assertEqual(button.text_content().strip(), "Pagar ahora")
+        first = " ".join(document.xpath("//p")[0].text_content().split())
+        self.assertTrue(first.startswith(f"Estimado/a {self.customer.name}"), first)
