@@ -117,14 +117,22 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
 
     def test_malformed_input_gets_a_readable_message_and_creates_nothing(self):
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        other_provider = self.prepare_demo_provider(self.setup_other_company(name="Company B")["company"])
         cases = {
             "tip with SQL": ({"tip_percent": "18; DROP"}, "Choose one of the tips offered."),
             "tip not offered": ({"tip_percent": 99}, "This tip is not offered."),
             "no provider": ({"provider_id": None}, "Choose a payment method"),
             "unknown flow": ({"flow": "teleport"}, "Choose a payment method"),
-            "provider of another company": ({"provider_id": 999999}, "not available for this payment"),
+            "provider of another company": (
+                {
+                    "provider_id": other_provider.id,
+                    "payment_method_id": other_provider.payment_method_ids[:1].id,
+                },
+                "not available for this payment",
+            ),
+            "provider that does not exist": ({"provider_id": 999999}, "not available for this payment"),
             "unexpected field": ({"partner_id": self.partner_a.id}, "partner_id"),
-            "someone's token": ({"flow": "token", "token_id": 999999}, "saved payment method"),
+            "a token that does not exist": ({"flow": "token", "token_id": 999999}, "saved payment method"),
         }
         Tx = self.env["payment.transaction"].sudo()
         before = Tx.search_count([])

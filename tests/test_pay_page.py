@@ -220,6 +220,8 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
         self.assertEqual(len(copy_link), 1, "the link, as the visible text of an anchor to it")
         self.assertFalse(doc.xpath("//*[@onerror]"))
         self.assertFalse(doc.xpath("//img[@src='x']"))
+        # The name is there, as text.
+        self.assertTrue(html_nodes_containing(doc, "<img src=x onerror=alert(1)>"))
 
     def test_tokens_never_reach_the_logs(self):
         """RELIABILITY 15: the HTTP request line is logged with the token replaced."""

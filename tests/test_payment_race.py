@@ -10,6 +10,7 @@ request, which then finds the payment recorded. The data lives in a company of i
 
 import threading
 import uuid
+from unittest.mock import patch
 
 import requests
 
@@ -95,24 +96,43 @@ class TestPaymentRace(BaseCase):
 
     def test_webhook_and_return_page_race_then_duplicates(self):
         ids = self.make_paid_transaction()
-        barrier = threading.Barrier(2)
+        start = threading.Barrier(2)
         results = {}
 
         def side(name, call, *args):
-            barrier.wait()
+            start.wait()
             results[name] = call(*args)
+
+        # Both requests meet inside their own database transaction, each with its snapshot
+        # taken, just before recording the payment: whichever writes second must fail and be
+        # retried by Odoo. Only the first two calls meet; a retried request goes straight on.
+        meet, calls, calls_lock = threading.Barrier(2, timeout=30), [], threading.Lock()
+        Transaction = self.registry["payment.transaction"]
+        post_process_now = Transaction._paylink_post_process_now
+
+        def meeting(tx):
+            with calls_lock:
+                calls.append(tx.env.cr)
+                first_two = len(calls) <= 2
+            if first_two:
+                meet.wait()
+            return post_process_now(tx)
 
         threads = [
             threading.Thread(target=side, args=("notification", self.notify, ids["reference"])),
             threading.Thread(target=side, args=("return", self.customer_returns, ids["token"])),
         ]
         # The losing side's failed UPDATE is logged by Odoo as a "bad query" before it is retried.
-        with mute_logger("odoo.sql_db"):
+        with patch.object(Transaction, "_paylink_post_process_now", meeting), mute_logger("odoo.sql_db"):
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join(90)
         self.assertEqual(results, {"notification": (200, False), "return": (200, True)})
+        # Two transactions really met (two cursors), and PostgreSQL made one of them start over:
+        # Odoo replayed that request, whose third call found the payment recorded.
+        self.assertEqual(len({id(cr) for cr in calls[:2]}), 2)
+        self.assertEqual(len(calls), 3, "exactly one request was replayed")
 
         # The provider delivers its notification 20 more times.
         for _attempt in range(20):

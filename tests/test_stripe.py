@@ -326,8 +326,12 @@ class TestStripe(PaylinkPaymentCommon, HttpCase):
         event = {"id": "evt_unknown", "object": "event", "type": "payment_intent.succeeded",
                  "data": {"object": {"id": "pi_unknown", "object": "payment_intent", "description": "NOPE",
                                      "status": "succeeded", "amount": 100, "currency": "usd"}}}  # fmt: skip
-        with mute_logger("odoo.addons.payment_stripe.controllers.main"):
+        Tx, Payment = self.env["payment.transaction"].sudo(), self.env["account.payment"].sudo()
+        counts = (Tx.search_count([]), Payment.search_count([]))
+        with self.assertLogs("odoo.addons.payment_stripe.controllers.main", "ERROR") as logs:
             self.assertEqual(self.post_event(event).status_code, 200)
+        self.assertIn("NOPE", "\n".join(logs.output))
+        self.assertEqual((Tx.search_count([]), Payment.search_count([])), counts)
 
     def test_stripe_unreachable_when_creating_the_intent(self):
         """RELIABILITY 12: a clean message, nothing paid, and trying again works."""
@@ -338,8 +342,11 @@ class TestStripe(PaylinkPaymentCommon, HttpCase):
 
         with patch.object(type(self.stripe), "_stripe_make_request", down), mute_logger("odoo.http"):
             body = self.start_payment(link, provider_id=self.stripe.id, payment_method_id=self.card.id)
-        self.assertIn("Could not establish the connection", body["error"]["data"]["message"])
-        self.assertFalse(link.transaction_ids.filtered(lambda tx: tx.state == "done"))
+        message = body["error"]["data"]["message"]
+        self.assertIn("Could not establish the connection", message)
+        self.assertNotIn("Traceback", message)
+        self.assertEqual(body["error"]["data"]["name"], "odoo.exceptions.ValidationError")
+        self.assertFalse(link.transaction_ids, "the failed request left no transaction behind")
         self.assertEqual(link.state, "active")
         tx = self.stripe_tx(link)
         self.post_event(self.intent_event(tx))
