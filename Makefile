@@ -2,7 +2,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: setup test run lint format help
+.PHONY: setup test run lint format pot help
 
 help:
 	@echo "make setup  - install what the addon, its demo and its tests need"
@@ -10,6 +10,7 @@ help:
 	@echo "make run    - demo on http://localhost:8069 with emulated Stripe and Twilio"
 	@echo "make lint   - ruff (check and format) and pylint-odoo's mandatory checks"
 	@echo "make format - let ruff fix and format the code"
+	@echo "make pot    - refresh i18n/account_payment_link.pot with Odoo's own export"
 
 setup:
 	bash scripts/setup.sh
@@ -26,3 +27,6 @@ lint:
 format:
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
+
+pot:
+	$(PYTHON) scripts/export_pot.py

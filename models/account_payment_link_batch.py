@@ -134,11 +134,13 @@ class AccountPaymentLinkBatch(models.Model):
                     )
             except (UserError, AccessError, ValidationError) as error:
                 counts["failed"] += 1
-                report.append(_("%(invoice)s: %(error)s", invoice=invoice, error=error))
+                report.append(_("%(invoice)s was not sent: %(reason)s", invoice=invoice, reason=error))
                 continue
             failed = logs.filtered(lambda log: log.state in ("failed", "opted_out"))
             for log in failed:
-                report.append(_("%(invoice)s: %(reason)s", invoice=invoice, reason=log.failure_reason))
+                report.append(
+                    _("%(invoice)s was not sent: %(reason)s", invoice=invoice, reason=log.failure_reason)
+                )
             counts["failed" if failed and len(failed) == len(logs) else "sent"] += 1
         # One wake-up of each queue per batch, not one per message (sudo: users may not read crons).
         self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()

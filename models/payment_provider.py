@@ -68,5 +68,6 @@ class PaymentProvider(models.Model):
             return reason
         if not self.is_published:
             return _("%(provider)s is enabled but not published.", provider=self.name)
-        mode = _("test mode") if self.state == "test" else _("live")
-        return _("%(provider)s takes link payments (%(mode)s).", provider=self.name, mode=mode)
+        if self.state == "test":
+            return _("%(provider)s takes link payments in test mode.", provider=self.name)
+        return _("%(provider)s takes link payments.", provider=self.name)

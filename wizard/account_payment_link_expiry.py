@@ -27,11 +27,11 @@ class AccountPaymentLinkExpiry(models.TransientModel):
             raise UserError(_("Only active links can get a new expiry date."))
         self.link_ids.write({"expiry_date": self.expiry_date})
         for link in self.link_ids:
-            link.message_post(
-                body=_(
-                    "Expiry changed to %(date)s by %(user)s.",
-                    date=self.expiry_date or _("never"),
-                    user=self.env.user.name,
+            if self.expiry_date:
+                body = _(
+                    "Expiry changed to %(date)s by %(user)s.", date=self.expiry_date, user=self.env.user.name
                 )
-            )
+            else:
+                body = _("Expiry removed by %(user)s: the link never expires.", user=self.env.user.name)
+            link.message_post(body=body)
         return {"type": "ir.actions.act_window_close"}

@@ -129,7 +129,9 @@ class AccountPaymentLinkSend(models.TransientModel):
         """Return the partner to email: the invoice's address, or the contact of the typed address."""
         email = email_normalize(self.email_to or "")
         if not email:
-            raise UserError(_("%(email)s is not a valid email address.", email=self.email_to or _("(empty)")))
+            if not (self.email_to or "").strip():
+                raise UserError(_("Enter the email address to send the link to."))
+            raise UserError(_("%(email)s is not a valid email address.", email=self.email_to))
         partner = self.partner_id
         if partner and email_normalize(partner.email or "") == email:
             return partner

@@ -54,7 +54,7 @@ class AccountPaymentLinkSendBulk(models.TransientModel):
         moves.company_id._paylink_check_payment_configured()
         batch = self.env["account.payment.link.batch"].create(
             {
-                "name": _("%(count)s invoice(s) on %(date)s", count=len(moves),
+                "name": _("Sending of %(count)s invoice(s) on %(date)s", count=len(moves),
                           date=fields.Datetime.to_string(fields.Datetime.now())[:16]),
                 "company_id": moves.company_id.id,
                 "move_ids": [fields.Command.set(moves.ids)],
