@@ -325,8 +325,9 @@ class PaymentLinkController(PaymentPortal):
     def _paylink_find_link(env, token):
         """Return the active link whose token is ``token`` (sudo'd), or an empty recordset.
 
-        Unknown, revoked, paid-and-closed or expired tokens all give the same empty answer so that
-        the pay page cannot tell them apart.
+        Unknown, revoked, replaced and expired tokens all give the same empty answer so that the
+        pay page cannot tell them apart; a paid link's token still shows its page (paid, with
+        its receipt).
 
         :param str token: the token from the URL, the customer's only credential.
         """

@@ -3,6 +3,8 @@ import base64
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .account_payment_link_message import SMS_STATES
+
 
 class AccountMove(models.Model):
     _name = "account.move"
@@ -13,19 +15,26 @@ class AccountMove(models.Model):
         "account.payment.link",
         string="Payment Link",
         compute="_compute_paylink_id",
+        compute_sudo=True,
         help="The invoice's active payment link.",
     )
-    paylink_url = fields.Char(string="Payment Link URL", compute="_compute_paylink_id")
-    paylink_count = fields.Integer(compute="_compute_paylink_id")
+    paylink_url = fields.Char(string="Payment Link URL", compute="_compute_paylink_id", compute_sudo=True)
+    paylink_count = fields.Integer(compute="_compute_paylink_id", compute_sudo=True)
     paylink_sms_state = fields.Selection(
-        selection=lambda self: self.env["account.payment.link.message"]._fields["state"].selection,
+        selection=SMS_STATES,
         string="Payment Link SMS",
         compute="_compute_paylink_id",
+        compute_sudo=True,
         help="The status of the last SMS that sent this invoice's payment link.",
     )
-    paylink_sms_failure_reason = fields.Char(string="Payment Link SMS Problem", compute="_compute_paylink_id")
+    paylink_sms_failure_reason = fields.Char(
+        string="Payment Link SMS Problem", compute="_compute_paylink_id", compute_sudo=True
+    )
 
     # === COMPUTE METHODS === #
+
+    # The paylink_* fields are computed as the system (compute_sudo): whoever may read or print
+    # the invoice sees its link's URL and status, including users without rights on links.
 
     @api.depends("paylink_ids.state", "paylink_ids.sms_state", "paylink_ids.sms_failure_reason")
     def _compute_paylink_id(self):

@@ -13,7 +13,8 @@ _logger = logging.getLogger(__name__)
 TOKEN_BYTES = 32
 
 # The lifecycle fields are written only through _paylink_write_lifecycle, which puts this object
-# in the context: no RPC call can send it, so a client cannot pass itself off as an action.
+# in the context: no RPC call can send it, so a client cannot pass itself off as an action. The
+# marked environment is used for that write only (mail tracking finalises it at commit, reading).
 _LIFECYCLE = object()
 # Fields that change only through the link's actions (revoke, regenerate, payment, review)...
 LIFECYCLE_FIELDS = frozenset(

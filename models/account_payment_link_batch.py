@@ -4,6 +4,8 @@ import threading
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from .account_payment_link_message import FAILED_STATES
+
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
@@ -65,7 +67,8 @@ class AccountPaymentLinkBatch(models.Model):
         if commit is None:
             testing = getattr(threading.current_thread(), "testing", False)
             commit = (lambda: None) if testing else self.env.cr.commit
-        for batch in self:
+        # sudo: the job's progress is its own bookkeeping, written whoever runs it (user or cron).
+        for batch in self.sudo():
             if batch.state == "done":
                 continue
             # The job runs with the rights of the user who asked for it, in its company.
@@ -136,7 +139,7 @@ class AccountPaymentLinkBatch(models.Model):
                 counts["failed"] += 1
                 report.append(_("%(invoice)s was not sent: %(reason)s", invoice=invoice, reason=error))
                 continue
-            failed = logs.filtered(lambda log: log.state in ("failed", "opted_out"))
+            failed = logs.filtered(lambda log: log.state in FAILED_STATES)
             for log in failed:
                 report.append(
                     _("%(invoice)s was not sent: %(reason)s", invoice=invoice, reason=log.failure_reason)

@@ -258,6 +258,7 @@ class ResCompany(models.Model):
                 )
             )
 
+    @api.depends("paylink_twilio_account_sid", "paylink_twilio_auth_token", "paylink_twilio_sender")
     @api.depends_context("uid")
     def _compute_paylink_sms_unavailable_reason(self):
         # What the send wizards offer. The right itself is enforced by the record rules on the
@@ -275,19 +276,28 @@ class ResCompany(models.Model):
     @api.model
     def paylink_get_hub_info(self):
         """Return what the hub (the list of links) shows above the list for the current company:
-        what payments lack, and what links collected this month, in company currency.
+        what payments lack, and what links collected this month (their payments, less refunds,
+        in company currency).
 
         :return: dict with ``payment_unavailable_reason``, ``paid_this_month`` and its display.
         """
         company = self.env.company
         start = fields.Date.context_today(self).replace(day=1)
-        groups = self.env["account.payment.link"]._read_group(
-            [("company_id", "=", company.id), ("state", "=", "paid"), ("paid_date", ">=", start)],
-            groupby=["currency_id"],
-            aggregates=["amount_paid:sum"],
+        # sudo: the month's total is a company figure for whoever sees the hub; no payment leaves.
+        payments_sudo = self.env["account.payment"].sudo()
+        [(total,)] = payments_sudo._read_group(
+            [
+                ("company_id", "=", company.id),
+                ("date", ">=", start),
+                ("state", "not in", ("draft", "canceled", "rejected")),
+                "|",
+                ("payment_transaction_id.paylink_id", "!=", False),
+                ("payment_transaction_id.source_transaction_id.paylink_id", "!=", False),
+            ],
+            aggregates=["amount_company_currency_signed:sum"],
         )
         currency = company.currency_id
-        total = currency.round(sum(c._convert(amount, currency, company, start) for c, amount in groups))
+        total = currency.round(total or 0.0)
         return {
             "payment_unavailable_reason": company._paylink_get_payment_unavailable_reason(),
             "paid_this_month": total,

@@ -134,8 +134,8 @@ class ResPartner(models.Model):
 
     def _paylink_record_sms_consent(self, text):
         """Store the customer's consent to SMS reminders, with when and the exact wording."""
-        # sudo: the customer gives it on the pay page (public user); the consent fields are the record.
-        self.sudo().write(
+        # Called as the system for the customer's own act on the pay page (see its route).
+        self.write(
             {
                 "paylink_sms_consent": True,
                 "paylink_sms_consent_date": fields.Datetime.now(),

@@ -47,7 +47,7 @@ class TestSpanish(PaylinkTestCommon, HttpCase):
     def test_email_in_spanish(self):
         link = self.link.with_user(self.user_sms_sender)
         subject, body = link._paylink_render_emails(link)[link.id]
-        self.assertEqual(subject, f"{self.company.name}: pague en línea {self.invoice.name}")
+        self.assertEqual(subject, f"Su enlace de pago de {self.company.name}")
         document = html.fromstring(body)
         button = document.xpath(f"//a[@href='{self.link.url}']")[0]
         self.assertEqual(button.text_content().strip(), "Pagar ahora")

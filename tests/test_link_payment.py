@@ -6,6 +6,7 @@ post-processing records the payment, our overrides close the link (RELIABILITY 1
 19, 28, 29, 31).
 """
 
+from datetime import timedelta
 from unittest.mock import patch
 
 from lxml import html
@@ -367,6 +368,25 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
         # Odoo's own messages about the refund, logged on the link too.
         self.assertTrue(self.chatter_has(link, "refund request", "40.00", refund.reference))
         self.assertTrue(self.chatter_has(link, refund.reference, "has been confirmed"))
+
+    def test_hub_total_is_what_links_collected_this_month(self):
+        """The hub's figure: this month's payments through links, in company currency, less refunds,
+        as the invoicing user sees it."""
+        eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
+        self.pay_link(self.make_link(link_type="invoice", move_id=self.invoice.id))  # 115.00
+        deposit_tx = self.pay_link(self.make_link(custom_amount=40.0))
+        self.pay_link(self.make_link(currency_id=eur.id, custom_amount=60.0))  # 30.00 at 2 EUR for 1
+        old_tx = self.pay_link(self.make_link(custom_amount=500.0))
+        last_month = fields.Date.today().replace(day=1) - timedelta(days=3)
+        self.env.cr.execute(
+            "UPDATE account_payment SET date = %s WHERE id = %s", [last_month, old_tx.payment_id.id]
+        )
+        deposit_tx.action_refund(amount_to_refund=10.0)
+        self.env.invalidate_all()
+        Company = self.env["res.company"].with_user(self.user_accountant).with_company(self.company)
+        info = Company.paylink_get_hub_info()
+        self.assertAlmostEqual(info["paid_this_month"], 115.0 + 40.0 + 30.0 - 10.0)
+        self.assertIn("175.00", info["paid_this_month_display"])
 
     # === ROUTES AND HEADERS === #
 

@@ -134,6 +134,21 @@ class TestRights(PaylinkTestCommon):
         wizard.action_send()
         self.assertTrue(invoice.paylink_ids.message_log_ids, "the SMS was logged as sent")
 
+    def act_bulk_send_as_someone_else(self, env):
+        env["account.payment.link.batch"].create(
+            {
+                "name": "x",
+                "move_ids": [fields.Command.set(self._invoice().ids)],
+                "user_id": self.env.ref("base.user_admin").id,
+            }
+        )
+
+    def act_forge_a_delivered_message(self, env):
+        link = self._link()
+        env["account.payment.link.message"].create(
+            {"link_id": link.id, "channel": "email", "recipient": "x@example.com", "state": "delivered"}
+        )
+
     TABLE = {
         # action:                      accountant, SMS sender, manager, portal, public
         "act_read": (OK, OK, OK, REFUSED, REFUSED),
@@ -156,6 +171,8 @@ class TestRights(PaylinkTestCommon):
         "act_send_by_email": (OK, OK, OK, REFUSED, REFUSED),
         "act_send_by_sms": (REFUSED, OK, REFUSED, REFUSED, REFUSED),
         "act_bulk_send_by_sms": (REFUSED, OK, REFUSED, REFUSED, REFUSED),
+        "act_bulk_send_as_someone_else": (REFUSED, REFUSED, REFUSED, REFUSED, REFUSED),
+        "act_forge_a_delivered_message": (REFUSED, REFUSED, REFUSED, REFUSED, REFUSED),
     }
 
     def test_rights_table(self):

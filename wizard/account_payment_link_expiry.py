@@ -25,6 +25,8 @@ class AccountPaymentLinkExpiry(models.TransientModel):
             raise UserError(_("The new expiry date is in the past."))
         if self.link_ids.filtered(lambda link: link.state != "active"):
             raise UserError(_("Only active links can get a new expiry date."))
+        if self.link_ids.filtered(lambda link: link.link_type == "balance"):
+            raise UserError(_("Balance links never expire: they follow the customer's open invoices."))
         self.link_ids.write({"expiry_date": self.expiry_date})
         for link in self.link_ids:
             if self.expiry_date:

@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import email_normalize
 
+from ..models.account_payment_link_message import FAILED_STATES
 from ..tools.sms_text import check_sms_number, count_segments
 
 NOTE_MAX_LENGTH = 160
@@ -146,9 +147,14 @@ class AccountPaymentLinkSend(models.TransientModel):
     def _notify_result(self, logs):
         done, skipped = [], []
         for log in logs:
-            if log.state in ("failed", "opted_out"):
-                skipped.append(_("%(channel)s to %(to)s not sent: %(reason)s", channel=log.channel.upper(),
-                                 to=log.recipient, reason=log.failure_reason))  # fmt: skip
+            if log.state in FAILED_STATES and log.channel == "sms":
+                skipped.append(
+                    _("SMS to %(to)s not sent: %(reason)s", to=log.recipient, reason=log.failure_reason)
+                )
+            elif log.state in FAILED_STATES:
+                skipped.append(
+                    _("Email to %(to)s not sent: %(reason)s", to=log.recipient, reason=log.failure_reason)
+                )
             else:
                 done.append(log.recipient)
         message = _("Payment link sent to %(recipients)s.", recipients=", ".join(done)) if done else ""
