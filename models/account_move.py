@@ -154,7 +154,7 @@ class AccountMove(models.Model):
         # sudo: auto-send is the admin's policy, run as the system whoever posts the invoice.
         move_sudo = self.sudo()
         sms_number = email_partner = False
-        if company.paylink_auto_send_sms and company._paylink_is_twilio_configured():
+        if company.paylink_auto_send_sms and not company._paylink_get_sms_gateway_problem():
             sms_number = move_sudo._paylink_default_sms_number()
             if not sms_number:
                 self.message_post(body=_("Payment link not sent by SMS: the customer has no mobile number."))

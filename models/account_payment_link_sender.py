@@ -94,7 +94,7 @@ class AccountPaymentLinkSender(models.AbstractModel):
         Message = self.env["account.payment.link.message"]
         logs = Message
         if sms_number:
-            link.company_id._paylink_check_twilio_configured()
+            link.company_id._paylink_check_sms_gateway()
             recipient = self._paylink_get_recipient_partner()
             check = check_sms_number(recipient, sms_number, country=recipient.country_id)
             if check.failure_type not in (False, "sms_blacklist") and strict:

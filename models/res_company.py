@@ -29,6 +29,14 @@ class ResCompany(models.Model):
         groups="base.group_system",
         copy=False,
     )
+    paylink_sms_gateway = fields.Selection(
+        selection=[("iap", "Odoo (IAP)"), ("twilio", "Twilio (this app)")],
+        string="SMS Gateway",
+        default="iap",
+        required=True,
+        help="Which service sends this company's SMS, payment links' and other apps' alike. With "
+        "Twilio, delivery statuses and STOP/START replies come back to Odoo.",
+    )
     paylink_sms_unavailable_reason = fields.Char(
         string="Why SMS Cannot Be Sent", compute="_compute_paylink_sms_unavailable_reason"
     )
@@ -246,19 +254,40 @@ class ResCompany(models.Model):
             and company_sudo.paylink_twilio_sender
         )
 
-    def _paylink_check_twilio_configured(self):
-        """Raise a clear error when the company cannot send SMS through Twilio."""
-        self.ensure_one()
-        if not self._paylink_is_twilio_configured():
-            raise UserError(
-                _(
-                    "Twilio is not configured for %(company)s: add the Twilio Account SID, Auth Token "
-                    "and sender in Invoicing settings, section Payment links.",
-                    company=self.name,
-                )
-            )
+    @api.model
+    def _paylink_odoo_twilio_installed(self):
+        """Whether Odoo's own Twilio module (``sms_twilio``) is installed: it then chooses each
+        company's SMS provider itself, and this app's gateway stands aside."""
+        return self.env["ir.module.module"]._get("sms_twilio").state == "installed"
 
-    @api.depends("paylink_twilio_account_sid", "paylink_twilio_auth_token", "paylink_twilio_sender")
+    def _paylink_sends_through_twilio(self):
+        """Whether this company's SMS go through this app's Twilio gateway."""
+        self.ensure_one()
+        return self.paylink_sms_gateway == "twilio" and not self._paylink_odoo_twilio_installed()
+
+    def _paylink_get_sms_gateway_problem(self):
+        """Return why this company cannot send SMS now, or ``False``."""
+        self.ensure_one()
+        if self._paylink_sends_through_twilio() and not self._paylink_is_twilio_configured():
+            return _(
+                "Twilio is not configured for %(company)s: add the Twilio Account SID, Auth Token and "
+                "sender in Invoicing settings, section Payment links.",
+                company=self.name,
+            )
+        return False
+
+    def _paylink_check_sms_gateway(self):
+        """Raise a clear error when the company cannot send SMS now."""
+        self.ensure_one()
+        if problem := self._paylink_get_sms_gateway_problem():
+            raise UserError(problem)
+
+    @api.depends(
+        "paylink_sms_gateway",
+        "paylink_twilio_account_sid",
+        "paylink_twilio_auth_token",
+        "paylink_twilio_sender",
+    )
     @api.depends_context("uid")
     def _compute_paylink_sms_unavailable_reason(self):
         # What the send wizards offer. The right itself is enforced by the record rules on the
@@ -267,10 +296,8 @@ class ResCompany(models.Model):
         for company in self:
             if not may_send_sms:
                 reason = _("You are not allowed to send SMS; ask an administrator for the SMS sender right.")
-            elif not company._paylink_is_twilio_configured():
-                reason = _("Twilio is not configured; an administrator can set it up in the settings.")
             else:
-                reason = False
+                reason = company._paylink_get_sms_gateway_problem()
             company.paylink_sms_unavailable_reason = reason
 
     @api.model

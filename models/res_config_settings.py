@@ -12,6 +12,8 @@ class ResConfigSettings(models.TransientModel):
     )
     paylink_stripe_status = fields.Char(string="Stripe Status", compute="_compute_paylink_payment_status")
     paylink_payment_check_result = fields.Html(related="company_id.paylink_payment_check_result")
+    paylink_sms_gateway = fields.Selection(related="company_id.paylink_sms_gateway", readonly=False)
+    paylink_odoo_twilio_installed = fields.Boolean(compute="_compute_paylink_odoo_twilio_installed")
     paylink_twilio_account_sid = fields.Char(related="company_id.paylink_twilio_account_sid", readonly=False)
     paylink_twilio_auth_token = fields.Char(related="company_id.paylink_twilio_auth_token", readonly=False)
     paylink_twilio_sender = fields.Char(related="company_id.paylink_twilio_sender", readonly=False)
@@ -75,3 +77,6 @@ class ResConfigSettings(models.TransientModel):
         self.ensure_one()
         self.company_id._paylink_check_payment_setup()
         return {"type": "ir.actions.client", "tag": "reload"}
+
+    def _compute_paylink_odoo_twilio_installed(self):
+        self.paylink_odoo_twilio_installed = self.env["res.company"]._paylink_odoo_twilio_installed()

@@ -40,11 +40,16 @@ class SmsSms(models.Model):
         )
 
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
-        """Send through Twilio the SMS of companies that configured it; the others as Odoo does."""
+        """Send through Twilio the SMS of companies that chose it as their gateway (and set it up);
+        the others as Odoo does (IAP, or Odoo's own Twilio module when it is installed)."""
         by_company = self.grouped("paylink_company_id")
         others = self.browse()
         for company, batch in by_company.items():
-            if company and company._paylink_is_twilio_configured():
+            if (
+                company
+                and company._paylink_sends_through_twilio()
+                and company._paylink_is_twilio_configured()
+            ):
                 batch._paylink_send_twilio(company, unlink_failed=unlink_failed, unlink_sent=unlink_sent)
             else:
                 others |= batch

@@ -53,6 +53,7 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
                 "paylink_twilio_account_sid": cls.twilio_sid,
                 "paylink_twilio_auth_token": cls.twilio_token,
                 "paylink_twilio_sender": "+15005550006",
+                "paylink_sms_gateway": "twilio",
             }
         )
 

@@ -343,6 +343,42 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertEqual(len(iap_batches), 1)
         self.assertFalse(self.twilio.requests)
 
+    def test_gateway_is_the_companys_choice(self):
+        """A company with Twilio credentials that chose Odoo's IAP keeps IAP for every SMS."""
+        self.company.paylink_sms_gateway = "iap"
+        self.link._paylink_send(sms_number="+14155550134")
+        sms = self.sms_of(self.link)
+        iap_batches = []
+
+        def fake_iap(api_self, messages, delivery_reports_url=False):
+            iap_batches.append([message["content"] for message in messages])
+            return [{"uuid": sms.uuid, "state": "success"}]
+
+        with patch.object(SmsApi, "_send_sms_batch", fake_iap):
+            self.process_sms_queue()
+        self.assertEqual(len(iap_batches), 1)
+        self.assertIn(self.link.url, iap_batches[0][0])
+        self.assertFalse(self.twilio.messages, "nothing went through Twilio")
+        # Twilio again: the company's next SMS go through this app's gateway.
+        self.company.paylink_sms_gateway = "twilio"
+        self.link._paylink_send(sms_number="+14155550134")
+        self.process_sms_queue()
+        self.assertEqual(len(self.twilio.messages), 1)
+
+    def test_odoo_twilio_module_takes_over(self):
+        """With Odoo's own Twilio module installed, this app's gateway does not intercept."""
+        Company = type(self.env["res.company"])
+        with patch.object(Company, "_paylink_odoo_twilio_installed", lambda self: True):
+            self.assertFalse(self.company._paylink_sends_through_twilio())
+            self.assertFalse(self.company._paylink_get_sms_gateway_problem())
+            self.link._paylink_send(sms_number="+14155550134")
+            sms = self.sms_of(self.link)
+            with patch.object(
+                SmsApi, "_send_sms_batch", lambda *a, **k: [{"uuid": sms.uuid, "state": "success"}]
+            ):
+                self.process_sms_queue()
+        self.assertFalse(self.twilio.messages)
+
     def test_auto_send_on_post(self):
         # Sending needs a link: auto-send creates it even without "a link on every invoice".
         self.company.write({"paylink_auto_create": False, "paylink_auto_send": True,

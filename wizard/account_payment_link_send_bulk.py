@@ -45,7 +45,7 @@ class AccountPaymentLinkSendBulk(models.TransientModel):
         if not (self.channel_sms or self.channel_email):
             raise UserError(_("Choose SMS, email or both."))
         if self.channel_sms:
-            self.company_id._paylink_check_twilio_configured()
+            self.company_id._paylink_check_sms_gateway()
         moves = self.move_ids.filtered(lambda move: move.move_type == "out_invoice")
         if not moves:
             raise UserError(_("Select customer invoices."))
