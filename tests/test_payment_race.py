@@ -129,10 +129,10 @@ class TestPaymentRace(BaseCase):
             for thread in threads:
                 thread.join(90)
         self.assertEqual(results, {"notification": (200, False), "return": (200, True)})
-        # Two transactions really met (two cursors), and PostgreSQL made one of them start over:
-        # Odoo replayed that request, whose third call found the payment recorded.
+        # Two transactions really met (two cursors), and PostgreSQL made the later writer start
+        # over: Odoo replayed that request (once, or more when the replay met the other again).
         self.assertEqual(len({id(cr) for cr in calls[:2]}), 2)
-        self.assertEqual(len(calls), 3, "exactly one request was replayed")
+        self.assertGreaterEqual(len(calls), 3, "a request was replayed")
 
         # The provider delivers its notification 20 more times.
         for _attempt in range(20):
