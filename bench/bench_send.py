@@ -12,10 +12,11 @@ them, each in its own cursor:
 with wall time and SQL queries (``odoo.sql_db.sql_counter``). It checks that N links, N SMS and N
 emails went out, that the SMS logs are "queued", and that a second bulk sending of the same
 invoices sends nothing; it exits with 1 when a check fails (the 60 s goal is only reported). A
-small untimed warm-up runs first. The Twilio double answers at once; ``--twilio-latency-ms``
-delays each answer as a real round trip to Twilio would.
+small untimed warm-up runs first. The Twilio double answers at once; ``--twilio-delay 0.2``
+delays each answer as a real round trip to Twilio would (about 0.2 s); ``--sms-concurrency``
+sets how many SMS are handed to it at once (the company setting, default 8).
 
-Usage (after ``make setup``):  python3 bench/bench_send.py [--sizes 100,1000] [--keep-db]
+Usage (after ``make setup``):  python3 bench/bench_send.py --twilio-delay 0.2 --sizes 100,1000 [--keep-db]
 The database it creates is dropped at the end unless ``--keep-db``; ``--db NAME`` naming an existing
 database (one kept before) skips the install and never drops it.
 """
@@ -96,7 +97,7 @@ def configure(env, twilio, sid, token, smtp_port):
     company.write({
         "email": "billing@bench.example.com",
         "paylink_twilio_account_sid": sid, "paylink_twilio_auth_token": token,
-        "paylink_twilio_sender": SENDER,
+        "paylink_twilio_sender": SENDER, "paylink_sms_gateway": "twilio",
     })  # fmt: skip
     # Links need a provider that can take their payments: Odoo's Demo provider.
     provider = env["payment.provider"].search(
@@ -209,23 +210,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000", help="comma-separated invoice counts")
     parser.add_argument("--warmup", type=int, default=10, help="invoices sent once, untimed, first (0: none)")
-    parser.add_argument("--twilio-latency-ms", type=int, default=0, help="delay of each Twilio answer")
+    parser.add_argument("--twilio-delay", type=float, default=0.0, help="seconds before each Twilio answer")
+    parser.add_argument("--sms-concurrency", type=int, default=8, help="SMS handed to Twilio at once")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--db", default=f"apl_bench_send_{os.getpid()}")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     db = args.db
     sid, token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
-    twilio = TwilioDouble(accounts={sid: token})
-    if args.twilio_latency_ms:
-        handler = twilio.server.RequestHandlerClass
-
-        class SlowHandler(handler):
-            def do_POST(self):
-                time.sleep(args.twilio_latency_ms / 1000)
-                return super().do_POST()
-
-        twilio.server.RequestHandlerClass = SlowHandler
+    twilio = TwilioDouble(accounts={sid: token}, latency=args.twilio_delay)
     twilio.start()
     sink = SmtpSink()
     checks, rows, created = [], [], False
@@ -247,7 +240,10 @@ def main():
             logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # ~10 INFO lines per SMS
             registry = odoo.modules.registry.Registry(db)
             with registry.cursor() as cr:
-                configure(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}), twilio, sid, token, sink.port)
+                company = configure(
+                    odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}), twilio, sid, token, sink.port
+                )
+                company.paylink_sms_concurrency = args.sms_concurrency
             if args.warmup:
                 print(f"==> Warm-up ({args.warmup} invoices, untimed)", flush=True)
                 run_size(registry, args.warmup, "warmup", twilio=twilio, sink=sink, checks=[])

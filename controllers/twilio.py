@@ -54,6 +54,7 @@ class PaymentLinkTwilioController(http.Controller):
         env = request.env(user=SUPERUSER_ID, su=True)
         if number and keyword in const.SMS_OPT_OUT_KEYWORDS:
             env["phone.blacklist"]._add([number], message=f"SMS reply: {keyword}")
+            env["res.partner"]._paylink_withdraw_sms_consent_of_number(number)
         elif number and keyword in const.SMS_OPT_IN_KEYWORDS:
             env["phone.blacklist"]._remove([number], message=f"SMS reply: {keyword}")
         return request.make_response(EMPTY_TWIML, headers=[("Content-Type", "text/xml")])

@@ -1,9 +1,19 @@
 import base64
+import threading
+from collections import defaultdict
+from datetime import timedelta
+
+import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
+from ..tools.sms_text import check_sms_number
 from .account_payment_link_message import SMS_STATES
+
+# Days a missed reminder step (quiet hours, a cron down) may still be sent.
+REMINDER_GRACE_DAYS = 2
 
 
 class AccountMove(models.Model):
@@ -188,3 +198,121 @@ class AccountMove(models.Model):
         action["domain"] = [("move_id", "=", self.id)]
         action["context"] = {"create": False}
         return action
+
+    # === BUSINESS METHODS - REMINDERS === #
+
+    @api.model
+    def _cron_paylink_send_reminders(self, limit=200):
+        """Remind customers of their unpaid invoices on the days the companies chose.
+
+        Each invoice gets the step due today (or missed in the last two days, e.g. in quiet
+        hours), once, up to the company's maximum; none after payment. Each reminder is committed
+        on its own outside tests, so a killed run sends nothing twice.
+        """
+        now = fields.Datetime.now()
+        today = fields.Date.context_today(self)
+        companies = self.env["res.company"].search([("paylink_reminders_enabled", "=", True)])
+        for company in companies:
+            days = company._paylink_get_reminder_days()
+            if not days:
+                continue
+            moves = self.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", ("not_paid", "partial")),
+                    ("invoice_date_due", ">=", today - timedelta(days=max(days) + REMINDER_GRACE_DAYS)),
+                    ("invoice_date_due", "<=", today - timedelta(days=min(days))),
+                ],
+                order="invoice_date_due, id",
+            )
+            done = defaultdict(set)
+            for move, day in self.env["account.payment.link.message"]._read_group(
+                [("reminder_move_id", "in", moves.ids)], ["reminder_move_id", "reminder_day"]
+            ):
+                done[move].add(day)
+            sent = 0
+            for move in moves.with_company(company):
+                day = move._paylink_get_due_reminder_day(days, today)
+                if day is None or day in done[move] or len(done[move]) >= company.paylink_reminder_max:
+                    continue
+                if move._paylink_in_quiet_hours(now):
+                    continue
+                with self.env.cr.savepoint():
+                    move._paylink_send_reminder(day)
+                if not getattr(threading.current_thread(), "testing", False):
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                sent += 1
+                if sent >= limit:
+                    self.env.ref("account_payment_link.ir_cron_paylink_send_reminders")._trigger()
+                    return
+
+    def _paylink_get_due_reminder_day(self, days, today):
+        """Return the latest of ``days`` whose date (due date + day) is today or in the last
+        two days, or ``None``."""
+        self.ensure_one()
+        due = [
+            day
+            for day in days
+            if today - timedelta(days=REMINDER_GRACE_DAYS)
+            <= self.invoice_date_due + timedelta(days=day)
+            <= today
+        ]
+        return max(due) if due else None
+
+    def _paylink_in_quiet_hours(self, when):
+        """Whether ``when`` (UTC) falls in the company's quiet hours, in the customer's time zone."""
+        self.ensure_one()
+        company = self.company_id
+        start, end = company.paylink_reminder_quiet_start, company.paylink_reminder_quiet_end
+        if start == end:
+            return False
+        tz = pytz.timezone(self.partner_id.tz or company.partner_id.tz or "UTC")
+        local = pytz.utc.localize(when).astimezone(tz)
+        hour = local.hour + local.minute / 60.0
+        return start <= hour < end if start < end else (hour >= start or hour < end)
+
+    def _paylink_send_reminder(self, day):
+        """Send this invoice's reminder for ``day`` with its live link: by SMS when the customer
+        agreed to it and the number can take it, by email otherwise; log the step."""
+        self.ensure_one()
+        link = self._paylink_get_or_create()
+        recipient = self._paylink_get_recipient_partner()
+        customer = recipient.commercial_partner_id
+        sms_number = email_partner = False
+        if (recipient.paylink_sms_consent or customer.paylink_sms_consent) and not (
+            self.company_id._paylink_get_sms_gateway_problem()
+        ):
+            number = self._paylink_default_sms_number()
+            check = check_sms_number(recipient, number, country=recipient.country_id)
+            sms_number = not check.failure_type and check.number
+        if not sms_number and recipient.email:
+            email_partner = recipient
+        note = self._paylink_get_reminder_note(day)
+        step = {"reminder_move_id": self.id, "reminder_day": day}
+        if sms_number or email_partner:
+            return self._paylink_send_link(
+                link, sms_number, email_partner, note, strict=False, queue_email=True, log_values=step
+            )
+        self.message_post(body=_("No payment reminder could be sent: no mobile agreed to it and no email."))
+        return self.env["account.payment.link.message"].create(
+            {
+                "link_id": link.id,
+                "channel": "email",
+                "recipient": recipient.display_name,
+                "state": "failed",
+                "failure_reason": _("No mobile agreed to reminders and no email address."),
+                **step,
+            }
+        )
+
+    def _paylink_get_reminder_note(self, day):
+        """Return the reminder's sentence, in the customer's language."""
+        env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
+        due = format_date(env, self.invoice_date_due)
+        if day < 0:
+            return env._("Reminder: invoice %(invoice)s is due on %(date)s.", invoice=self.name, date=due)
+        if day == 0:
+            return env._("Reminder: invoice %(invoice)s is due today.", invoice=self.name)
+        return env._("Reminder: invoice %(invoice)s was due on %(date)s.", invoice=self.name, date=due)

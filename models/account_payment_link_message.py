@@ -54,10 +54,27 @@ class AccountPaymentLinkMessage(models.Model):
         "mail.message", readonly=True, ondelete="set null", index="btree_not_null"
     )
     user_id = fields.Many2one("res.users", string="Sent By", default=lambda self: self.env.user)
+    # Indexed by the unique index below (its first column).
+    reminder_move_id = fields.Many2one(
+        "account.move", string="Reminder Of", readonly=True, ondelete="cascade"
+    )
+    reminder_day = fields.Integer(
+        string="Reminder Day", readonly=True, help="The reminder's day, counted from the invoice's due date."
+    )
 
     _sql_constraints = [
         ("sms_uuid_unique", "UNIQUE(sms_uuid)", "An SMS is logged once."),
     ]
+
+    def init(self):
+        # Each reminder step of an invoice is sent once, even by two cron runs at the same time.
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS account_payment_link_message_reminder_once
+                ON account_payment_link_message (reminder_move_id, reminder_day)
+             WHERE reminder_move_id IS NOT NULL
+            """
+        )
 
     # === BUSINESS METHODS === #
 

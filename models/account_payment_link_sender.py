@@ -73,7 +73,7 @@ class AccountPaymentLinkSender(models.AbstractModel):
 
     def _paylink_send_link(
         self, link, sms_number=False, email_partner=False, note=False, *, strict=True, queue_email=False,
-        rendered_email=None,
+        rendered_email=None, log_values=None,
     ):  # fmt: skip
         """Send ``link`` by SMS and/or email, posted in this document's chatter.
 
@@ -88,9 +88,11 @@ class AccountPaymentLinkSender(models.AbstractModel):
         :param strict: raise on a number that cannot take SMS; otherwise log it and go on (bulk).
         :param queue_email: leave the email to the mail cron instead of sending it after commit.
         :param rendered_email: the email's ``(subject, body)``, when rendered for a whole batch.
+        :param log_values: more values of the logs (e.g. the reminder step they are).
         :return: the ``account.payment.link.message`` records logging what was (not) sent.
         """
         self.ensure_one()
+        log_values = log_values or {}
         Message = self.env["account.payment.link.message"]
         logs = Message
         if sms_number:
@@ -103,18 +105,20 @@ class AccountPaymentLinkSender(models.AbstractModel):
                 logs |= Message.create(
                     {"link_id": link.id, "channel": "sms", "recipient": check.number or sms_number,
                      "state": "opted_out" if check.failure_type == "sms_blacklist" else "failed",
-                     "failure_reason": check.reason}
+                     "failure_reason": check.reason, **log_values}
                 )  # fmt: skip
                 self.message_post(
                     body=_("SMS with the payment link not sent: %(reason)s", reason=check.reason)
                 )
             else:
-                logs |= self._paylink_queue_sms(link, recipient, check.number, note)
+                logs |= self._paylink_queue_sms(link, recipient, check.number, note, log_values)
         if email_partner:
-            logs |= self._paylink_post_email(link, email_partner, note, queue_email, rendered=rendered_email)
+            logs |= self._paylink_post_email(
+                link, email_partner, note, queue_email, rendered=rendered_email, log_values=log_values
+            )
         return logs
 
-    def _paylink_queue_sms(self, link, recipient, number, note):
+    def _paylink_queue_sms(self, link, recipient, number, note, log_values=None):
         """Post the link's SMS in the chatter, queued for the SMS cron; return its log."""
         body = self._paylink_get_sms_body(link, note)
         message = self._message_sms(
@@ -134,12 +138,12 @@ class AccountPaymentLinkSender(models.AbstractModel):
             [
                 {"link_id": link.id, "channel": "sms", "recipient": sms.number, "sms_uuid": sms.uuid,
                  "state": "outgoing" if sms.state == "outgoing" else "failed",
-                 "failure_reason": sms.failure_type or False}
+                 "failure_reason": sms.failure_type or False, **(log_values or {})}
                 for sms in sms_sudo
             ]
         )  # fmt: skip
 
-    def _paylink_post_email(self, link, partner, note, queue_email, rendered=None):
+    def _paylink_post_email(self, link, partner, note, queue_email, *, rendered=None, log_values=None):
         """Post the link's email (from its mail.template) in the chatter; return its log.
 
         :param rendered: ``(subject, body)`` already rendered by :meth:`_paylink_render_emails`.
@@ -160,5 +164,5 @@ class AccountPaymentLinkSender(models.AbstractModel):
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
         return self.env["account.payment.link.message"].create(
             {"link_id": link.id, "channel": "email", "recipient": partner.email, "state": "queued",
-             "mail_message_id": message.id}
+             "mail_message_id": message.id, **(log_values or {})}
         )  # fmt: skip

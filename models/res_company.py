@@ -37,6 +37,11 @@ class ResCompany(models.Model):
         help="Which service sends this company's SMS, payment links' and other apps' alike. With "
         "Twilio, delivery statuses and STOP/START replies come back to Odoo.",
     )
+    paylink_sms_concurrency = fields.Integer(
+        string="SMS Sent at Once",
+        default=8,
+        help="How many SMS of a batch are handed to Twilio at the same time.",
+    )
     paylink_sms_unavailable_reason = fields.Char(
         string="Why SMS Cannot Be Sent", compute="_compute_paylink_sms_unavailable_reason"
     )
@@ -102,7 +107,41 @@ class ResCompany(models.Model):
         help="The account tips are posted to.",
     )
 
+    paylink_reminders_enabled = fields.Boolean(
+        string="Payment Reminders",
+        help="Remind customers of their unpaid invoices, with the invoice's payment link: by SMS to "
+        "those who agreed to it, by email to the others.",
+    )
+    paylink_reminder_days = fields.Char(
+        string="Remind On",
+        default="-3,0,7",
+        help="Days from the due date, separated by commas: -3 is three days before, 0 the due date, "
+        "7 a week after.",
+    )
+    paylink_reminder_max = fields.Integer(string="Reminders per Invoice", default=3)
+    paylink_reminder_quiet_start = fields.Float(
+        string="Quiet Hours From",
+        default=21.0,
+        help="No reminder from this hour, in the customer's time zone.",
+    )
+    paylink_reminder_quiet_end = fields.Float(
+        string="Quiet Hours Until",
+        default=8.0,
+        help="No reminder before this hour, in the customer's time zone.",
+    )
+
     # === CONSTRAINT METHODS === #
+
+    @api.constrains("paylink_reminder_days", "paylink_reminder_max", "paylink_reminder_quiet_start",
+                    "paylink_reminder_quiet_end")  # fmt: skip
+    def _check_paylink_reminders(self):
+        for company in self:
+            company._paylink_get_reminder_days()
+            if company.paylink_reminder_max < 1:
+                raise ValidationError(_("Allow at least one reminder per invoice."))
+            hours = (company.paylink_reminder_quiet_start, company.paylink_reminder_quiet_end)
+            if any(not 0 <= hour < 24 for hour in hours):
+                raise ValidationError(_("Quiet hours are hours of the day, from 00:00 to 23:59."))
 
     @api.constrains("paylink_expiry_days")
     def _check_paylink_expiry_days(self):
@@ -116,12 +155,39 @@ class ResCompany(models.Model):
             if company.paylink_resend_window_hours < 0:
                 raise ValidationError(_("The resend window cannot be negative (0 turns it off)."))
 
+    @api.constrains("paylink_sms_concurrency")
+    def _check_paylink_sms_concurrency(self):
+        for company in self:
+            if not 1 <= company.paylink_sms_concurrency <= 32:
+                raise ValidationError(_("Send between 1 and 32 SMS at once."))
+
     @api.constrains("paylink_tip_percentages")
     def _check_paylink_tip_percentages(self):
         for company in self:
             company._paylink_get_tip_percentages()
 
     # === BUSINESS METHODS === #
+
+    def _paylink_get_reminder_days(self):
+        """Return the reminder days (relative to the due date) as a sorted list of integers.
+
+        :raise ValidationError: when the setting is not a list of whole days within a year.
+        """
+        self.ensure_one()
+        raw = (self.paylink_reminder_days or "").replace(" ", "")
+        try:
+            days = sorted({int(part) for part in raw.split(",") if part})
+        except ValueError:
+            days = None
+        if days is None or any(abs(day) > 365 for day in days):
+            raise ValidationError(
+                _(
+                    "Reminder days are whole numbers of days from the due date, separated by commas "
+                    "(for example -3,0,7), at most 365 before or after; %(value)s is not.",
+                    value=self.paylink_reminder_days,
+                )
+            )
+        return days
 
     def _paylink_get_tip_percentages(self):
         """Return the tip percentages as a sorted list of numbers.

@@ -13,6 +13,7 @@ class ResConfigSettings(models.TransientModel):
     paylink_stripe_status = fields.Char(string="Stripe Status", compute="_compute_paylink_payment_status")
     paylink_payment_check_result = fields.Html(related="company_id.paylink_payment_check_result")
     paylink_sms_gateway = fields.Selection(related="company_id.paylink_sms_gateway", readonly=False)
+    paylink_sms_concurrency = fields.Integer(related="company_id.paylink_sms_concurrency", readonly=False)
     paylink_odoo_twilio_installed = fields.Boolean(compute="_compute_paylink_odoo_twilio_installed")
     paylink_twilio_account_sid = fields.Char(related="company_id.paylink_twilio_account_sid", readonly=False)
     paylink_twilio_auth_token = fields.Char(related="company_id.paylink_twilio_auth_token", readonly=False)
@@ -35,6 +36,13 @@ class ResConfigSettings(models.TransientModel):
     )
     paylink_ask_sms_consent = fields.Boolean(related="company_id.paylink_ask_sms_consent", readonly=False)
     paylink_sms_consent_text = fields.Char(related="company_id.paylink_sms_consent_text", readonly=False)
+    paylink_reminders_enabled = fields.Boolean(related="company_id.paylink_reminders_enabled", readonly=False)
+    paylink_reminder_days = fields.Char(related="company_id.paylink_reminder_days", readonly=False)
+    paylink_reminder_max = fields.Integer(related="company_id.paylink_reminder_max", readonly=False)
+    paylink_reminder_quiet_start = fields.Float(
+        related="company_id.paylink_reminder_quiet_start", readonly=False
+    )
+    paylink_reminder_quiet_end = fields.Float(related="company_id.paylink_reminder_quiet_end", readonly=False)
     paylink_notify_admins = fields.Boolean(related="company_id.paylink_notify_admins", readonly=False)
     paylink_send_receipt = fields.Boolean(related="company_id.paylink_send_receipt", readonly=False)
     paylink_tip_account_id = fields.Many2one(related="company_id.paylink_tip_account_id", readonly=False)

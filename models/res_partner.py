@@ -134,7 +134,6 @@ class ResPartner(models.Model):
 
     def _paylink_record_sms_consent(self, text):
         """Store the customer's consent to SMS reminders, with when and the exact wording."""
-        # Called as the system for the customer's own act on the pay page (see its route).
         self.write(
             {
                 "paylink_sms_consent": True,
@@ -143,3 +142,26 @@ class ResPartner(models.Model):
             }
         )
         self.message_post(body=_("Agreed to receive payment reminders by text: “%(text)s”", text=text))
+
+    def action_paylink_record_sms_consent(self):
+        """The accountant records a consent the customer gave them (by phone, on paper...)."""
+        for partner in self:
+            partner._paylink_record_sms_consent(
+                _("Recorded by %(user)s at the customer's request.", user=self.env.user.name)
+            )
+        return True
+
+    def action_paylink_withdraw_sms_consent(self):
+        """Withdraw the consent to SMS reminders (the customer asked, or replied STOP)."""
+        consenting = self.filtered("paylink_sms_consent")
+        consenting.write({"paylink_sms_consent": False, "paylink_sms_consent_date": False})
+        for partner in consenting:
+            partner.message_post(body=_("Consent to payment reminders by text withdrawn."))
+        return True
+
+    @api.model
+    def _paylink_withdraw_sms_consent_of_number(self, number):
+        """The owner of ``number`` replied STOP: no more SMS reminders to its contacts."""
+        partners = self.search([("phone_mobile_search", "=", number), ("paylink_sms_consent", "=", True)])
+        partners.action_paylink_withdraw_sms_consent()
+        return partners

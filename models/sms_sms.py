@@ -1,6 +1,8 @@
 import logging
 import threading
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from werkzeug.urls import url_join
 
@@ -15,6 +17,25 @@ from ..tools.twilio_api import TwilioApi
 _logger = logging.getLogger(__name__)
 
 
+class _Outgoing(NamedTuple):
+    sms: models.Model
+    number: str
+    body: str
+    uuid: str
+    attempts: int
+    sending_since: datetime | bool
+
+
+def _call_twilio(api, status_url, item):
+    """Send one SMS in a worker thread (no database here), unless a killed run had already
+    handed it to Twilio: then find it there. Return :meth:`TwilioApi.send`'s result."""
+    if item.sending_since:
+        if sid := api.find_message(item.number, item.body, item.sending_since - timedelta(minutes=1)):
+            _logger.info("SMS %s: found at Twilio (%s), not sent again", item.uuid, sid)
+            return {"ok": True, "sid": sid, "status": "queued"}
+    return api.send(item.number, item.body, status_callback=f"{status_url}/{item.uuid}")
+
+
 class SmsSms(models.Model):
     _inherit = "sms.sms"
 
@@ -23,6 +44,12 @@ class SmsSms(models.Model):
         string="Sending Company",
         default=lambda self: self.env.company,
         help="SMS of a company with Twilio configured are sent through its Twilio account.",
+    )
+    paylink_sending_since = fields.Datetime(
+        string="Sent to Twilio At",
+        copy=False,
+        help="Set when the SMS is handed to Twilio; left set by a worker killed before Twilio's answer "
+        "was recorded, so that the next run asks Twilio instead of sending it again.",
     )
     paylink_attempts = fields.Integer(
         string="Twilio Attempts",
@@ -60,20 +87,20 @@ class SmsSms(models.Model):
         return None
 
     def _paylink_send_twilio(self, company, unlink_failed=False, unlink_sent=True):
-        """Hand this batch to Twilio, one message per SMS, and record each outcome.
+        """Hand this batch to Twilio, ``company.paylink_sms_concurrency`` messages at a time, and
+        record each outcome as it comes.
 
-        Numbers are checked first (E.164, mobile, not opted out): such SMS are never sent. When
-        Twilio stays unreachable after the retries, this SMS and the rest of the batch stay in the
-        queue for a later run, up to ``const.TWILIO_MAX_QUEUE_ATTEMPTS`` runs. When the queue
-        commits (its cron, not a test), each accepted SMS is committed before the next is sent: a
-        worker killed mid-batch (time limit) never sends an SMS twice, and a status callback never
-        waits for the batch's transaction.
+        Numbers are checked first (E.164, mobile, not opted out): such SMS are never sent. When the
+        queue commits (its cron, not a test), each window of SMS is marked "being sent" and
+        committed before any leaves, and each accepted SMS is committed as soon as Twilio answers:
+        a worker killed mid-batch loses nothing, and the next run asks Twilio whether the SMS it
+        had in flight went out instead of sending them again. A 429 slows every call down; when
+        Twilio stays unavailable after the retries, the rest of the batch waits in the queue for a
+        later run, up to ``const.TWILIO_MAX_QUEUE_ATTEMPTS`` runs.
         """
-        auto_commit = self.env.context.get("paylink_sms_auto_commit") and not getattr(
-            threading.current_thread(), "testing", False
-        )
+        auto_commit = self._paylink_auto_commit()
         api = TwilioApi(company, retry_delays=self._paylink_retry_delays())
-        base_url = company.get_base_url()
+        status_url = url_join(company.get_base_url(), PaymentLinkTwilioController._status_url)
         blacklisted = set(
             self.env["phone.blacklist"]
             .sudo()  # sudo: only whether numbers opted out
@@ -81,55 +108,69 @@ class SmsSms(models.Model):
             .mapped("number")
         )
         logs = {
-            log.sms_uuid: log
+            log.sms_uuid: log.with_prefetch(log.ids)
             for log in self.env["account.payment.link.message"]
             .sudo()  # sudo: technical sending log
             .search([("sms_uuid", "in", self.mapped("uuid"))])
         }
-        sent, failed = self.browse(), []
-        postponed = self.browse()
-        # Read the batch once: after a commit, touching one record of a big batch would read the
-        # whole batch again (prefetching), making a run quadratic.
-        todo = [
-            (sms.with_prefetch(sms.ids), sms.number, sms.body, sms.uuid, sms.paylink_attempts) for sms in self
-        ]
-        logs = {uuid: log.with_prefetch(log.ids) for uuid, log in logs.items()}
-        for index, (sms, raw_number, body, uuid, attempts) in enumerate(todo):
-            check = check_sms_number(sms, raw_number, blacklist=blacklisted)
-            if check.failure_type:
-                result = {"failure_type": check.failure_type, "reason": check.reason, "error_code": None}
-            else:
-                number = check.number
-                result = api.send(
-                    number,
-                    body,
-                    status_callback=url_join(base_url, f"{PaymentLinkTwilioController._status_url}/{uuid}"),
-                )
-            if result.get("ok"):
-                if log := logs.get(uuid):
-                    log._paylink_set_state("queued", twilio_sid=result["sid"])
+        sent, postponed = self.browse(), self.browse()
+        todo, failed = self._paylink_prepare_outgoing(blacklisted)
+        concurrency = max(1, company.paylink_sms_concurrency)
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="paylink_twilio") as pool:
+            for start in range(0, len(todo), concurrency):
+                window = todo[start : start + concurrency]
                 if auto_commit:
-                    self._paylink_record_results(
-                        sms, [], logs, unlink_failed=unlink_failed, unlink_sent=unlink_sent
+                    self.browse([item.sms.id for item in window]).write(
+                        {"paylink_sending_since": fields.Datetime.now()}
                     )
-                    # Twilio accepted it: make that durable before sending the next one, as Odoo's
-                    # queue does per batch (only when the queue itself commits, never in tests).
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
-                else:
-                    sent |= sms
-                continue
-            if result.get("transient") and attempts + 1 < const.TWILIO_MAX_QUEUE_ATTEMPTS:
-                # Twilio is down: stop hammering it; this SMS and the rest wait for the next run.
-                postponed = self[index:]
-                break
-            failed.append((sms, result))
-        self._paylink_record_results(sent, failed, logs, unlink_failed=unlink_failed, unlink_sent=unlink_sent)
+                    self._paylink_commit()
+                futures = {pool.submit(_call_twilio, api, status_url, item): item for item in window}
+                for future in as_completed(futures):
+                    item, result = futures[future], future.result()
+                    if result.get("ok"):
+                        if log := logs.get(item.uuid):
+                            log._paylink_set_state("queued", twilio_sid=result["sid"])
+                        if auto_commit:
+                            self._paylink_record_results(item.sms, [], logs, unlink_failed, unlink_sent)
+                            # Twilio took it: durable before anything else happens.
+                            self._paylink_commit()
+                        else:
+                            sent |= item.sms
+                    elif result.get("transient") and item.attempts + 1 < const.TWILIO_MAX_QUEUE_ATTEMPTS:
+                        postponed |= item.sms
+                    else:
+                        failed.append((item.sms, result))
+                if postponed:
+                    # Twilio is down: stop hammering it; the rest of the batch waits for the next run.
+                    postponed |= self.browse([item.sms.id for item in todo[start + concurrency :]])
+                    break
+        self._paylink_record_results(sent, failed, logs, unlink_failed, unlink_sent)
         if postponed:
             _logger.warning("Twilio unavailable: %d SMS left in the queue for a later run", len(postponed))
+            postponed.write({"paylink_sending_since": False})
             postponed[:1].paylink_attempts += 1
             cron = self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()  # sudo: re-trigger Odoo's SMS cron
             cron._trigger(fields.Datetime.now() + timedelta(minutes=const.TWILIO_QUEUE_RETRY_MINUTES))
         (self - postponed).mail_message_id._notify_message_notification_update()
+
+    def _paylink_prepare_outgoing(self, blacklisted):
+        """Return ``(outgoing, refused)``: what can be sent, and ``(sms, result)`` of the numbers
+        that cannot take an SMS.
+
+        The batch is read once here: after a commit, touching one record of a big batch would
+        read the whole batch again (prefetching), making a run quadratic.
+        """
+        outgoing, refused = [], []
+        for sms in self:
+            check = check_sms_number(sms, sms.number, blacklist=blacklisted)
+            if check.failure_type:
+                refused.append(
+                    (sms, {"failure_type": check.failure_type, "reason": check.reason, "error_code": None})
+                )
+                continue
+            outgoing.append(_Outgoing(sms.with_prefetch(sms.ids), check.number, sms.body, sms.uuid,
+                                      sms.paylink_attempts, sms.paylink_sending_since))  # fmt: skip
+        return outgoing, refused
 
     def _paylink_record_results(self, sent, failed, logs, unlink_failed, unlink_sent):
         sent_sudo = sent.sudo().with_context(sms_skip_msg_notification=True)  # sudo: the queue's own records
@@ -168,6 +209,16 @@ class SmsSms(models.Model):
                 )
                 log._paylink_note_failure()
             _logger.info("SMS %s not sent through Twilio: %s", sms.id, result["reason"])
+
+    def _paylink_auto_commit(self):
+        """Whether the queue commits as it goes (its cron does; a test or a caller's transaction
+        does not)."""
+        return bool(self.env.context.get("paylink_sms_auto_commit")) and not getattr(
+            threading.current_thread(), "testing", False
+        )
+
+    def _paylink_commit(self):
+        self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _paylink_retry_delays(self):
         """Seconds between attempts on 429/5xx; an override point (the tests shorten them)."""

@@ -30,6 +30,7 @@ for company in env["res.company"].search([]):
         "paylink_twilio_account_sid": company.paylink_twilio_account_sid or "AC" + "0" * 32,
         "paylink_twilio_auth_token": company.paylink_twilio_auth_token or "demo-token",
         "paylink_twilio_sender": company.paylink_twilio_sender or "+15005550006",
+        "paylink_sms_gateway": "twilio",
     }})
 # Odoo's Demo provider takes the demo's payments: no keys, nothing charged.
 demo = env.ref("payment.payment_provider_demo")
@@ -103,6 +104,9 @@ def main():
                 "\n  Log in as:    admin / admin (accountant), portal / portal (a customer)"
                 f"\n  SMS outbox:   {twilio_url}/outbox"
                 "\n  Payments:     Odoo's Demo provider (simulated; nothing is charged)"
+                "\n  Reminders:    Settings > Technical > Scheduled Actions > 'Payment links: payment"
+                "\n                reminders' > Run: Chen Wei's SMS reaches the outbox, Bright Bakery's"
+                "\n                email the invoice's chatter"
                 "\n  Ctrl-C stops everything.\n",
                 flush=True,
             )

@@ -8,9 +8,11 @@ from . import test_pay_page
 from . import test_pay_tours
 from . import test_payment_link
 from . import test_payment_race
+from . import test_reminders
 from . import test_rights
 from . import test_send
 from . import test_sender
+from . import test_sms_concurrency
 from . import test_send_tour
 from . import test_stripe
 from . import test_twilio_callbacks

@@ -146,9 +146,12 @@ class TestTwilioCallbacks(PaylinkTestCommon, HttpCase):
         self.assertEqual(self.inbound("STOP", token="forged"), 404)
         self.assertFalse(Blacklist.search([("number", "=", NUMBER)]))
 
+        self.customer._paylink_record_sms_consent("I agree to texts.")
         self.assertEqual(self.inbound("  stop "), 200)
         entry = Blacklist.search([("number", "=", NUMBER)])
         self.assertTrue(entry.active)
+        # STOP withdraws the consent to SMS reminders too.
+        self.assertFalse(self.customer.paylink_sms_consent)
         # Nothing goes to an opted-out number, and the user is told.
         logs = self.link._paylink_send(sms_number=NUMBER, strict=False)
         self.assertEqual(logs.state, "opted_out")

@@ -34,10 +34,15 @@ class TwilioDouble:
 
     :param accounts: ``{account_sid: auth_token}``; requests with other credentials get Twilio's
         401 (error 20003). ``None`` accepts any credentials (demo mode).
+    :param latency: seconds each message creation waits before its answer, as a round trip to
+        the real Twilio would (about 0.2 s); requests are served concurrently.
     """
 
-    def __init__(self, accounts=None, port=0):
+    def __init__(self, accounts=None, port=0, latency=0.0):
         self.accounts = accounts
+        self.latency = latency
+        self.concurrent = 0  # message creations being served right now
+        self.max_concurrent = 0  # the most served at once
         self.messages = []  # every accepted message, as the dict returned to the SDK
         self.requests = []  # every request received: (method, path, form params)
         self._failures = []  # scripted (status, code, message) answers for the next calls
@@ -86,6 +91,7 @@ class TwilioDouble:
             self.requests.clear()
             self._failures.clear()
             self._number_errors.clear()
+            self.max_concurrent = 0
 
     # === CALLBACKS === #
 
@@ -183,6 +189,8 @@ class TwilioDouble:
                 account = self._account()
                 if account is None:
                     return self._error(401, 20003, "Authenticate")
+                if path == MESSAGES_PATH.format(sid=account):
+                    return self._list(account)
                 if len(parts) == 5 and parts[3] == "Messages":
                     sid = parts[4].removesuffix(".json")
                     message = next((m for m in double.messages if m["sid"] == sid), None)
@@ -190,7 +198,39 @@ class TwilioDouble:
                         return self._send_json(200, _public(message))
                 return self._error(404, 20404, "The requested resource was not found")
 
+            def _list(self, account):
+                """Messages.json: the account's messages, filtered by ``To`` and ``DateSent>``
+                (a day, as Twilio filters), newest first, on one page."""
+                query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
+                since = query.get("DateSent>")
+                found = [
+                    _public(m)
+                    for m in reversed(double.messages)
+                    if m["account_sid"] == account
+                    and (not query.get("To") or m["to"] == query["To"])
+                    and (not since or m["_date"] >= since[:10])
+                ]
+                path = urllib.parse.urlparse(self.path).path
+                return self._send_json(
+                    200,
+                    {"messages": found, "page": 0, "page_size": len(found) or 50, "start": 0,
+                     "end": max(len(found) - 1, 0), "uri": path, "first_page_uri": path,
+                     "next_page_uri": None, "previous_page_uri": None},
+                )  # fmt: skip
+
             def do_POST(self):
+                with double._lock:
+                    double.concurrent += 1
+                    double.max_concurrent = max(double.max_concurrent, double.concurrent)
+                try:
+                    if double.latency:
+                        time.sleep(double.latency)
+                    self._post()
+                finally:
+                    with double._lock:
+                        double.concurrent -= 1
+
+            def _post(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
                 path = urllib.parse.urlparse(self.path).path
@@ -226,6 +266,7 @@ class TwilioDouble:
                     "to": form["To"],
                     "uri": f"{path.removesuffix('.json')}/{sid}.json",
                     "_status_callback": form.get("StatusCallback"),
+                    "_date": time.strftime("%Y-%m-%d", time.gmtime()),
                 }
                 double.messages.append(message)
                 self._send_json(201, _public(message))

@@ -7,7 +7,9 @@ type of Odoo's ``sms.sms``, Twilio's code, a readable reason) instead of raising
 ``SmsApi`` does for IAP.
 """
 
+import datetime
 import logging
+import threading
 import time
 
 import requests
@@ -56,15 +58,19 @@ def get_client(company):
     :return: a :class:`twilio.rest.Client`.
     :raise ValueError: when the company has no Twilio credentials.
     """
+    return _client_factory(company)()
+
+
+def _client_factory(company):
+    """Return a function building a Twilio client for ``company`` without touching the database,
+    so that worker threads can each build their own (an HTTP session is not shared)."""
     # sudo: the credentials are system-only fields; they build the client and go nowhere else.
     company_sudo = company.sudo()
-    if not (company_sudo.paylink_twilio_account_sid and company_sudo.paylink_twilio_auth_token):
+    sid, token = company_sudo.paylink_twilio_account_sid, company_sudo.paylink_twilio_auth_token
+    if not (sid and token):
         raise ValueError(f"Twilio is not configured for company {company.id}")
-    return Client(
-        company_sudo.paylink_twilio_account_sid,
-        company_sudo.paylink_twilio_auth_token,
-        http_client=_PaylinkTwilioHttpClient(api_base=get_api_base(company.env)),
-    )
+    api_base = get_api_base(company.env)
+    return lambda: Client(sid, token, http_client=_PaylinkTwilioHttpClient(api_base=api_base))
 
 
 def blacklist_if_opted_out(env, number, error_code):
@@ -77,6 +83,8 @@ def blacklist_if_opted_out(env, number, error_code):
         env["phone.blacklist"].sudo()._add(
             [number], message=_lt("Twilio: the customer replied STOP.")._translate(env.lang or "en_US")
         )
+        # sudo: as above; their consent to reminders goes with it.
+        env["res.partner"].sudo()._paylink_withdraw_sms_consent_of_number(number)
 
 
 def is_valid_signature(company, url, params, signature, signature_settings=None):
@@ -139,12 +147,52 @@ class TwilioApi:
     RETRY_STATUSES = {429, 500, 502, 503, 504}
 
     def __init__(self, company, retry_delays=const.TWILIO_RETRY_DELAYS):
-        self.company = company
+        """Read what the calls need from the database once: :meth:`send` and :meth:`find_message`
+        then run in any thread (each with its own client), never touching the database.
+        """
         self.lang = company.env.lang or "en_US"
         # sudo: the sender is read for whoever runs the SMS queue.
         self.sender = company.sudo().paylink_twilio_sender or ""
-        self.client = get_client(company)
+        self._new_client = _client_factory(company)
+        self._local = threading.local()
         self.retry_delays = retry_delays
+        # Twilio's 429 slows the whole batch down, not one thread: every call waits until then.
+        self._pause_until = 0.0
+        self._pause_lock = threading.Lock()
+
+    @property
+    def client(self):
+        if not hasattr(self._local, "client"):
+            self._local.client = self._new_client()
+        return self._local.client
+
+    def _wait_for_pause(self):
+        with self._pause_lock:
+            delay = self._pause_until - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    def _pause(self, seconds):
+        with self._pause_lock:
+            self._pause_until = max(self._pause_until, time.monotonic() + seconds)
+
+    def find_message(self, number, body, since):
+        """Return the SID of a message Twilio took for ``number`` with ``body`` at or after
+        ``since`` (a naive UTC datetime), or ``None``: whether a send cut short (a killed worker)
+        went out.
+        """
+        since = since.replace(tzinfo=datetime.timezone.utc)
+        # Twilio filters by day; the time and the body are checked here.
+        for message in self.client.messages.list(to=number, date_sent_after=since.date(), limit=50):
+            created = message.date_created
+            if (
+                message.body == body
+                and message.status not in ("failed", "canceled")
+                and created
+                and created >= since
+            ):
+                return message.sid
+        return None
 
     @classmethod
     def get_error(cls, code, lang="en_US"):
@@ -174,11 +222,15 @@ class TwilioApi:
             params["status_callback"] = status_callback
         attempt = 0
         while True:
+            self._wait_for_pause()
             result = self._create(params)
             if result["ok"] or not result["transient"] or attempt >= len(self.retry_delays):
                 return result
             _logger.info("Twilio: %s; new attempt in %ss", result["reason"], self.retry_delays[attempt])
-            time.sleep(self.retry_delays[attempt])
+            if result.get("status") == 429:
+                self._pause(self.retry_delays[attempt])
+            else:
+                time.sleep(self.retry_delays[attempt])
             attempt += 1
 
     def _create(self, params):
@@ -203,6 +255,7 @@ class TwilioApi:
                 "transient": transient,
                 "failure_type": failure_type,
                 "error_code": error.code or error.status,
+                "status": error.status,
                 "reason": reason,
             }
         except requests.exceptions.ConnectTimeout:

@@ -1,0 +1,118 @@
+"""Payment reminders: each step once, not after payment, SMS only with consent, never in quiet
+hours, never to an opted-out number (issue 11, point 4)."""
+
+from datetime import date, datetime, timedelta
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import PaylinkTestCommon
+
+DUE = date(2026, 1, 20)  # winter: New York is UTC-5
+
+
+@tagged("post_install", "-at_install")
+class TestReminders(PaylinkTestCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.write(
+            {
+                "paylink_reminders_enabled": True,
+                "paylink_reminder_days": "-3,0,7",
+                "paylink_reminder_max": 3,
+                "paylink_reminder_quiet_start": 21.0,
+                "paylink_reminder_quiet_end": 8.0,
+            }
+        )
+        cls.customer.tz = "America/New_York"
+        cls.due_invoice = cls.init_invoice(
+            "out_invoice", partner=cls.customer, amounts=[200.0], invoice_date=DUE, post=True
+        )
+        cls.due_invoice.invoice_date_due = DUE
+
+    def run_cron(self, when):
+        """Run the reminders cron at ``when`` (a naive UTC datetime)."""
+        with freeze_time(when):
+            self.env["account.move"]._cron_paylink_send_reminders()
+
+    def reminders(self, move=None):
+        move = move or self.due_invoice
+        return self.env["account.payment.link.message"].search([("reminder_move_id", "=", move.id)])
+
+    def at_noon_in_new_york(self, day):
+        return datetime.combine(day, datetime.min.time()) + timedelta(hours=17)  # 12:00 EST is 17:00 UTC
+
+    def test_each_step_once_with_the_live_link(self):
+        for offset in (-3, -3, -2, 0, 0, 1, 7, 8, 9):
+            self.run_cron(self.at_noon_in_new_york(DUE + timedelta(days=offset)))
+        reminders = self.reminders()
+        self.assertEqual(sorted(reminders.mapped("reminder_day")), [-3, 0, 7])
+        self.assertEqual(set(reminders.mapped("channel")), {"email"}, "no consent to texts: by email")
+        link = self.due_invoice.paylink_id
+        self.assertEqual(reminders.link_id, link)
+        self.assertEqual(link.message_log_ids & reminders, reminders, "in the link's Messages Sent")
+        emails = self.due_invoice.message_ids.filtered(lambda message: message.message_type == "comment")
+        bodies = " ".join(emails.mapped("body"))
+        self.assertIn("is due on", bodies)
+        self.assertIn("is due today", bodies)
+        self.assertIn("was due on", bodies)
+        self.assertIn(link.url, bodies)
+
+    def test_at_most_the_companys_number_of_reminders(self):
+        self.company.paylink_reminder_max = 2
+        for offset in (-3, 0, 7):
+            self.run_cron(self.at_noon_in_new_york(DUE + timedelta(days=offset)))
+        self.assertEqual(sorted(self.reminders().mapped("reminder_day")), [-3, 0])
+
+    def test_none_after_payment(self):
+        self.run_cron(self.at_noon_in_new_york(DUE - timedelta(days=3)))
+        self.pay(self.due_invoice, self.due_invoice.amount_total)
+        for offset in (0, 7):
+            self.run_cron(self.at_noon_in_new_york(DUE + timedelta(days=offset)))
+        self.assertEqual(self.reminders().mapped("reminder_day"), [-3])
+
+    def test_sms_only_to_customers_who_agreed(self):
+        self.customer._paylink_record_sms_consent("Text me my reminders.")
+        self.run_cron(self.at_noon_in_new_york(DUE))
+        reminder = self.reminders()
+        self.assertEqual((reminder.channel, reminder.recipient), ("sms", "+14155550134"))
+        [sent] = self.process_sms_queue()
+        self.assertIn("is due today", sent["body"])
+        self.assertIn(self.due_invoice.paylink_id.url, sent["body"])
+        # Withdrawn by the accountant: the next step goes by email.
+        self.customer.with_user(self.user_sms_sender).action_paylink_withdraw_sms_consent()
+        self.run_cron(self.at_noon_in_new_york(DUE + timedelta(days=7)))
+        self.assertEqual(self.reminders().filtered(lambda log: log.reminder_day == 7).channel, "email")
+
+    def test_never_in_quiet_hours(self):
+        day = DUE - timedelta(days=3)
+        night = datetime.combine(day, datetime.min.time()) + timedelta(hours=3)  # 22:00 in New York
+        self.run_cron(night)
+        self.assertFalse(self.reminders())
+        early = datetime.combine(day, datetime.min.time()) + timedelta(hours=12)  # 07:00 in New York
+        self.run_cron(early)
+        self.assertFalse(self.reminders())
+        self.run_cron(datetime.combine(day, datetime.min.time()) + timedelta(hours=13))  # 08:00
+        self.assertEqual(self.reminders().reminder_day, -3)
+
+    def test_never_to_an_opted_out_number(self):
+        self.customer._paylink_record_sms_consent("Text me my reminders.")
+        self.env["phone.blacklist"].sudo()._add(["+14155550134"])
+        self.run_cron(self.at_noon_in_new_york(DUE))
+        reminder = self.reminders()
+        self.assertEqual(reminder.channel, "email")
+        self.assertFalse(self.process_sms_queue())
+
+    def test_off_by_default_and_only_for_companies_that_want_them(self):
+        self.assertFalse(self.env["res.company"].new({}).paylink_reminders_enabled)
+        self.company.paylink_reminders_enabled = False
+        self.run_cron(self.at_noon_in_new_york(DUE))
+        self.assertFalse(self.reminders())
+
+    def test_the_accountant_records_consent_on_the_customer_form(self):
+        partner = self.customer.with_user(self.user_sms_sender)
+        partner.action_paylink_record_sms_consent()
+        self.assertTrue(self.customer.paylink_sms_consent)
+        self.assertIn(self.user_sms_sender.name, self.customer.paylink_sms_consent_text)

@@ -1,0 +1,106 @@
+"""SMS of a batch go to Twilio several at a time, each exactly once, even when the worker is
+killed halfway (issue 11, point 2). The Twilio double answers after a delay, as Twilio would."""
+
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from .common import PaylinkTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestSmsConcurrency(PaylinkTestCommon):
+    def setUp(self):
+        super().setUp()
+        self.twilio.reset()
+        self.addCleanup(setattr, self.twilio, "latency", 0.0)
+
+    def queue_sms(self, count):
+        return (
+            self.env["sms.sms"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "number": f"+1415555{100 + index:04d}",
+                        "body": f"Invoice {index}: pay here",
+                        "paylink_company_id": self.company.id,
+                    }
+                    for index in range(count)
+                ]
+            )
+        )
+
+    def sent_bodies(self):
+        return sorted(message["body"] for message in self.twilio.messages)
+
+    def test_a_batch_goes_out_concurrently_each_sms_once(self):
+        self.company.paylink_sms_concurrency = 4
+        self.twilio.latency = 0.2
+        sms = self.queue_sms(12)
+        self.process_sms_queue()
+        self.assertEqual(self.sent_bodies(), sorted(f"Invoice {index}: pay here" for index in range(12)))
+        self.assertEqual(len({message["_status_callback"] for message in self.twilio.messages}), 12)
+        # Several at once, never more than the company allows.
+        self.assertGreaterEqual(self.twilio.max_concurrent, 2)
+        self.assertLessEqual(self.twilio.max_concurrent, 4)
+        self.assertEqual(set(sms.exists().mapped("state")) - {"pending"}, set())
+
+    def test_one_at_a_time_when_the_company_says_so(self):
+        self.company.paylink_sms_concurrency = 1
+        self.twilio.latency = 0.05
+        self.queue_sms(4)
+        self.process_sms_queue()
+        self.assertEqual(len(self.twilio.messages), 4)
+        self.assertEqual(self.twilio.max_concurrent, 1)
+
+    def test_killed_halfway_the_rest_goes_out_once(self):
+        """The worker dies at its 8th commit (in the second window): what Twilio took but was not
+        recorded is found at Twilio on the next run, not sent again; the rest is sent once."""
+        self.company.paylink_sms_concurrency = 4
+        self.twilio.latency = 0.05
+        self.queue_sms(12)
+        cr, commits = self.env.cr, []
+        SmsModel = type(self.env["sms.sms"])
+
+        def commit(sms_self, crash_at=8):
+            # What cr.commit() would make durable: a savepoint released; a crash undoes the rest.
+            sms_self.env.flush_all()
+            commits.append(len(commits) + 1)
+            if len(commits) == crash_at:
+                raise KeyboardInterrupt  # the worker is killed (time limit)
+            cr.execute("RELEASE SAVEPOINT paylink_commit; SAVEPOINT paylink_commit")
+
+        cr.execute("SAVEPOINT paylink_commit")
+        # Not assertRaises: its own savepoint would be released by the simulated commits.
+        interrupted = False
+        with (
+            patch.object(SmsModel, "_paylink_auto_commit", lambda self: True),
+            patch.object(SmsModel, "_paylink_commit", commit),
+        ):
+            try:
+                self.process_sms_queue()
+            except KeyboardInterrupt:
+                interrupted = True
+        self.assertTrue(interrupted, "the worker should have been killed")
+        cr.execute("ROLLBACK TO SAVEPOINT paylink_commit")
+        self.env.transaction.clear()
+        at_twilio = len(self.twilio.messages)
+        self.assertEqual(at_twilio, 8, "two windows of four reached Twilio before the worker died")
+
+        # The next run (committing normally) sends the rest, and only the rest.
+        with (
+            patch.object(SmsModel, "_paylink_auto_commit", lambda self: True),
+            patch.object(SmsModel, "_paylink_commit", lambda self: self.env.flush_all()),
+        ):
+            self.process_sms_queue()
+        self.assertEqual(self.sent_bodies(), sorted(f"Invoice {index}: pay here" for index in range(12)))
+        queue = self.env["sms.sms"].sudo().search([("paylink_company_id", "=", self.company.id)])
+        self.assertEqual(set(queue.mapped("state")) - {"pending"}, set(), "nothing left outgoing")
+
+    def test_429_slows_the_whole_batch_and_nothing_is_lost(self):
+        self.company.paylink_sms_concurrency = 4
+        self.twilio.fail_next(429, 20429, "Too Many Requests", times=2)
+        self.queue_sms(8)
+        self.process_sms_queue()
+        self.assertEqual(self.sent_bodies(), sorted(f"Invoice {index}: pay here" for index in range(8)))
