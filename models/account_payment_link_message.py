@@ -59,7 +59,7 @@ class AccountPaymentLinkMessage(models.Model):
         "account.move", string="Reminder Of", readonly=True, ondelete="cascade"
     )
     reminder_day = fields.Integer(
-        string="Reminder Day", readonly=True, help="The reminder's day, counted from the invoice's due date."
+        readonly=True, help="The reminder's day, counted from the invoice's due date."
     )
 
     _sql_constraints = [
