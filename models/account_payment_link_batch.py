@@ -1,14 +1,18 @@
 import logging
 import threading
+import time
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import config
 
 from .account_payment_link_message import FAILED_STATES
 
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
+# Seconds a bulk-sending cron run works when the server sets no time limit.
+CRON_BUDGET_SECONDS = 120
 
 
 class AccountPaymentLinkBatch(models.Model):
@@ -59,14 +63,18 @@ class AccountPaymentLinkBatch(models.Model):
 
     # === BUSINESS METHODS === #
 
-    def _process(self, batch_size=BATCH_SIZE, commit=None):
+    def _process(self, batch_size=BATCH_SIZE, commit=None, deadline=None):
         """Send the remaining invoices of each job, ``batch_size`` at a time.
 
         :param commit: called after each batch; by default the cursor's commit, except in tests.
+        :param deadline: a ``time.monotonic()`` after which no new chunk starts (at least one
+            does); the rest waits for the next run.
+        :return: whether every job is done.
         """
         if commit is None:
             testing = getattr(threading.current_thread(), "testing", False)
             commit = (lambda: None) if testing else self.env.cr.commit
+        started = False
         # sudo: the job's progress is its own bookkeeping, written whoever runs it (user or cron).
         for batch in self.sudo():
             if batch.state == "done":
@@ -76,6 +84,9 @@ class AccountPaymentLinkBatch(models.Model):
             moves = batch.move_ids.sorted("id")
             batch.state = "running"
             while batch.done_count < len(moves):
+                if deadline is not None and started and time.monotonic() > deadline:
+                    return False
+                started = True
                 chunk = moves[batch.done_count : batch.done_count + batch_size]
                 batch_as_user._process_chunk(chunk.with_env(batch_as_user.env))
                 batch.done_count += len(chunk)
@@ -88,6 +99,7 @@ class AccountPaymentLinkBatch(models.Model):
                     done=batch.done_count, remaining=len(moves) - batch.done_count
                 )
             batch.state = "done"
+        return True
 
     def _process_chunk(self, moves):
         """Create the links of ``moves`` and send them; count and explain what was not sent."""
@@ -191,6 +203,18 @@ class AccountPaymentLinkBatch(models.Model):
         )
 
     @api.model
-    def _cron_process(self):
-        self.search([("state", "!=", "done")], order="id")._process()
+    def _cron_process(self, batch_size=BATCH_SIZE, budget=None):
+        """Process the pending bulk sendings for at most ``budget`` seconds (half the cron's time
+        limit), in committed chunks; a sending of 10,000 invoices goes on in the next runs, which
+        Odoo schedules at once while some remain.
+        """
+        if budget is None:
+            limit = config["limit_time_real_cron"]
+            limit = limit if limit and limit > 0 else config["limit_time_real"]
+            budget = limit / 2 if limit and limit > 0 else CRON_BUDGET_SECONDS
+        batches = self.search([("state", "!=", "done")], order="id")
+        if not batches._process(batch_size=batch_size, deadline=time.monotonic() + budget):
+            # sudo: the counters are the jobs' own bookkeeping.
+            remaining = sum(batch.total - batch.done_count for batch in batches.sudo())
+            self.env["ir.cron"]._notify_progress(done=0, remaining=remaining)
         return True

@@ -1,6 +1,6 @@
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -116,33 +116,30 @@ class SmsSms(models.Model):
         sent, postponed = self.browse(), self.browse()
         todo, failed = self._paylink_prepare_outgoing(blacklisted)
         concurrency = max(1, company.paylink_sms_concurrency)
+        # Marked and committed a few windows ahead, so that the workers never wait for the marks.
+        window_size = concurrency * 4
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="paylink_twilio") as pool:
-            for start in range(0, len(todo), concurrency):
-                window = todo[start : start + concurrency]
+            for start in range(0, len(todo), window_size):
+                window = todo[start : start + window_size]
                 if auto_commit:
                     self.browse([item.sms.id for item in window]).write(
                         {"paylink_sending_since": fields.Datetime.now()}
                     )
                     self._paylink_commit()
-                futures = {pool.submit(_call_twilio, api, status_url, item): item for item in window}
-                for future in as_completed(futures):
-                    item, result = futures[future], future.result()
-                    if result.get("ok"):
-                        if log := logs.get(item.uuid):
-                            log._paylink_set_state("queued", twilio_sid=result["sid"])
-                        if auto_commit:
-                            self._paylink_record_results(item.sms, [], logs, unlink_failed, unlink_sent)
-                            # Twilio took it: durable before anything else happens.
-                            self._paylink_commit()
-                        else:
-                            sent |= item.sms
-                    elif result.get("transient") and item.attempts + 1 < const.TWILIO_MAX_QUEUE_ATTEMPTS:
-                        postponed |= item.sms
+                pending = {pool.submit(_call_twilio, api, status_url, item): item for item in window}
+                while pending:
+                    done, _running = wait(pending, return_when=FIRST_COMPLETED)
+                    accepted, held, refused = self._paylink_sort_answers(done, pending, logs)
+                    postponed |= held
+                    failed += refused
+                    if accepted and auto_commit:
+                        self._paylink_record_results(accepted, [], logs, unlink_failed, unlink_sent)
+                        # Twilio took them: durable before anything else happens.
+                        self._paylink_commit()
                     else:
-                        failed.append((item.sms, result))
+                        sent |= accepted
                 if postponed:
-                    # Twilio is down: stop hammering it; the rest of the batch waits for the next run.
-                    postponed |= self.browse([item.sms.id for item in todo[start + concurrency :]])
+                    postponed |= self.browse([item.sms.id for item in todo[start + window_size :]])
                     break
         self._paylink_record_results(sent, failed, logs, unlink_failed, unlink_sent)
         if postponed:
@@ -152,6 +149,30 @@ class SmsSms(models.Model):
             cron = self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()  # sudo: re-trigger Odoo's SMS cron
             cron._trigger(fields.Datetime.now() + timedelta(minutes=const.TWILIO_QUEUE_RETRY_MINUTES))
         (self - postponed).mail_message_id._notify_message_notification_update()
+
+    def _paylink_sort_answers(self, done, pending, logs):
+        """Sort Twilio's answers of the ``done`` futures (taken out of ``pending``).
+
+        :return: ``(accepted, postponed, failed)``: the SMS Twilio took (their logs now queued),
+            those to send in a later run (Twilio down: the calls not started are cancelled), and
+            ``(sms, result)`` of the refused ones.
+        """
+        accepted, postponed, failed = self.browse(), self.browse(), []
+        for future in done:
+            item = pending.pop(future)
+            result = {"transient": True} if future.cancelled() else future.result()
+            if result.get("ok"):
+                if log := logs.get(item.uuid):
+                    log._paylink_set_state("queued", twilio_sid=result["sid"])
+                accepted |= item.sms
+            elif result.get("transient") and item.attempts + 1 < const.TWILIO_MAX_QUEUE_ATTEMPTS:
+                # Twilio is down: stop hammering it; what has not left waits for the next run.
+                postponed |= item.sms
+                for other in pending:
+                    other.cancel()
+            else:
+                failed.append((item.sms, result))
+        return accepted, postponed, failed
 
     def _paylink_prepare_outgoing(self, blacklisted):
         """Return ``(outgoing, refused)``: what can be sent, and ``(sms, result)`` of the numbers

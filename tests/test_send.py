@@ -464,6 +464,24 @@ class TestBulkSend(PaylinkTestCommon):
         self.assertEqual(self.count(self.invoices, "email"), 50)
         self.assertIn("50 invoice(s) sent", batch.message_ids[0].body)
 
+    def test_big_sending_goes_on_over_several_cron_runs(self):
+        """A cron run stops starting chunks past its time budget, each chunk committed, and tells
+        Odoo some remain (so that it runs again at once); the next runs finish, nothing twice."""
+        batch = self.email_batch(self.invoices[:5])
+        progress = []
+        Cron = type(self.env["ir.cron"])
+        with patch.object(
+            Cron, "_notify_progress", lambda cron, done, remaining, **kw: progress.append(remaining)
+        ):
+            for run in (1, 2, 3):
+                self.env["account.payment.link.batch"]._cron_process(batch_size=2, budget=0)
+                with self.subTest(run=run):
+                    self.assertEqual(batch.done_count, min(2 * run, 5))
+                    self.assertEqual(self.count(self.invoices[:5], "email"), min(2 * run, 5))
+        self.assertEqual(batch.state, "done")
+        self.assertEqual(progress[-1], 0)
+        self.assertIn(3, progress, "the first run said three invoices remain")
+
     def test_bulk_interrupted_resumes_without_sending_twice(self):
         """A crash after a committed batch: the next run starts after it (not at the start with
         the resend window hiding the repeats: the window is off here)."""
