@@ -223,6 +223,7 @@ class AccountPaymentLink(models.Model):
     def create(self, vals_list):
         if not self._paylink_in_lifecycle() and any(LIFECYCLE_FIELDS & vals.keys() for vals in vals_list):
             raise AccessError(_("A new payment link starts active, with a token and no payment of its own."))
+        checked = self.env["res.company"]
         for vals in vals_list:
             if vals.get("move_id"):
                 move = self.env["account.move"].browse(vals["move_id"])
@@ -231,8 +232,9 @@ class AccountPaymentLink(models.Model):
                 vals.setdefault("company_id", move.company_id.id)
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
             # Data files (the demo) may make links before any provider is set up.
-            if not self.env.context.get("install_filename"):
+            if company not in checked and not self.env.context.get("install_filename"):
                 company._paylink_check_payment_configured()
+                checked |= company
             if vals.get("link_type") == "balance":
                 vals.setdefault("currency_id", company.currency_id.id)
             if "expiry_date" not in vals and vals.get("link_type") != "balance":

@@ -112,8 +112,19 @@ class AccountPaymentLinkBatch(models.Model):
         for move in moves - payable:
             counts["skipped"] += 1
             report.append(_("%(invoice)s: nothing to pay.", invoice=move.display_name))
-        links = payable._paylink_get_or_create()
+        # Links made for a bulk sending need no "created" note nor their creator as follower.
+        links = payable.with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True
+        )._paylink_get_or_create()
+        links = links.with_env(self.env)
         self._prepare_access_tokens(links.move_id)
+        # The opted-out numbers of the whole chunk, looked up once.
+        numbers = [number for link in links if (number := link._paylink_default_sms_number())]
+        # sudo: only whether these numbers opted out; the blacklist is not for users to read.
+        Blacklist = self.env["phone.blacklist"].sudo()
+        opted_out = (
+            set(Blacklist.search([("number", "in", numbers)]).mapped("number")) if self.channel_sms else set()
+        )
         rendered = links._paylink_render_emails(links) if self.channel_email else {}
         recent_sms = Message._paylink_was_sent_recently(links, "sms", window) if self.channel_sms else links
         recent_email = (
@@ -146,6 +157,7 @@ class AccountPaymentLinkBatch(models.Model):
                         strict=False,
                         queue_email=True,
                         rendered_email=rendered.get(link.id),
+                        blacklist=opted_out,
                     )
             except (UserError, AccessError, ValidationError) as error:
                 counts["failed"] += 1

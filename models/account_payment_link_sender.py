@@ -73,7 +73,7 @@ class AccountPaymentLinkSender(models.AbstractModel):
 
     def _paylink_send_link(
         self, link, sms_number=False, email_partner=False, note=False, *, strict=True, queue_email=False,
-        rendered_email=None, log_values=None,
+        rendered_email=None, log_values=None, blacklist=True,
     ):  # fmt: skip
         """Send ``link`` by SMS and/or email, posted in this document's chatter.
 
@@ -89,16 +89,19 @@ class AccountPaymentLinkSender(models.AbstractModel):
         :param queue_email: leave the email to the mail cron instead of sending it after commit.
         :param rendered_email: the email's ``(subject, body)``, when rendered for a whole batch.
         :param log_values: more values of the logs (e.g. the reminder step they are).
+        :param blacklist: see :func:`~..tools.sms_text.check_sms_number` (bulk sending passes the
+            opted-out numbers of a whole chunk, looked up once).
         :return: the ``account.payment.link.message`` records logging what was (not) sent.
         """
         self.ensure_one()
         log_values = log_values or {}
         Message = self.env["account.payment.link.message"]
         logs = Message
+        number = False
         if sms_number:
             link.company_id._paylink_check_sms_gateway()
             recipient = self._paylink_get_recipient_partner()
-            check = check_sms_number(recipient, sms_number, country=recipient.country_id)
+            check = check_sms_number(recipient, sms_number, country=recipient.country_id, blacklist=blacklist)
             if check.failure_type not in (False, "sms_blacklist") and strict:
                 raise UserError(check.reason)
             if check.failure_type:
@@ -110,27 +113,34 @@ class AccountPaymentLinkSender(models.AbstractModel):
                 self.message_post(
                     body=_("SMS with the payment link not sent: %(reason)s", reason=check.reason)
                 )
-            else:
-                logs |= self._paylink_queue_sms(link, recipient, check.number, note, log_values)
+            number = check.number if not check.failure_type else False
         if email_partner:
+            # Both channels in one chatter entry: the email to the contact, the SMS to the number.
             logs |= self._paylink_post_email(
-                link, email_partner, note, queue_email, rendered=rendered_email, log_values=log_values
-            )
+                link, email_partner, note, queue_email, rendered=rendered_email, log_values=log_values,
+                sms_number=number,
+            )  # fmt: skip
+        elif number:
+            logs |= self._paylink_queue_sms(link, recipient, number, note, log_values)
         return logs
 
     def _paylink_queue_sms(self, link, recipient, number, note, log_values=None):
         """Post the link's SMS in the chatter, queued for the SMS cron; return its log."""
         body = self._paylink_get_sms_body(link, note)
-        message = self._message_sms(
+        # The queue's SMS belong to the link's company (their default), whichever company is open.
+        message = self.with_company(link.company_id)._message_sms(
             body,
             partner_ids=recipient.ids,
             sms_pid_to_number={recipient.id: number},
             sms_content=body,
             put_in_queue=True,
         )
-        # sudo: sms.sms is Odoo's technical queue; these records were created just above.
+        return self._paylink_log_sms(link, message, log_values)
+
+    def _paylink_log_sms(self, link, message, log_values=None):
+        """Log the SMS ``message`` queued, and wake the SMS queue up; return the logs."""
+        # sudo: sms.sms is Odoo's technical queue; these records were created just before.
         sms_sudo = self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.id)])
-        sms_sudo.paylink_company_id = link.company_id
         if not self.env.context.get("paylink_no_cron_trigger"):
             # sudo: waking Odoo's SMS queue up; users may not read crons.
             self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
@@ -143,13 +153,24 @@ class AccountPaymentLinkSender(models.AbstractModel):
             ]
         )  # fmt: skip
 
-    def _paylink_post_email(self, link, partner, note, queue_email, *, rendered=None, log_values=None):
+    def _paylink_post_email(
+        self, link, partner, note, queue_email, *, rendered=None, log_values=None, sms_number=False
+    ):
         """Post the link's email (from its mail.template) in the chatter; return its log.
 
         :param rendered: ``(subject, body)`` already rendered by :meth:`_paylink_render_emails`.
+        :param sms_number: also text the link to this (checked) number, from the same entry.
         """
         subject, body = rendered or self._paylink_render_emails(link, note)[link.id]
-        message = self.message_post(
+        sms_values = {}
+        if sms_number:
+            sms_values = {
+                "sms_numbers": [sms_number],
+                "sms_content": self._paylink_get_sms_body(link, note),
+                "put_in_queue": True,
+            }
+        # The queue's SMS belong to the link's company (their default), whichever company is open.
+        message = self.with_company(link.company_id).message_post(
             body=body,
             subject=subject,
             partner_ids=partner.ids,
@@ -158,11 +179,15 @@ class AccountPaymentLinkSender(models.AbstractModel):
             email_layout_xmlid="mail.mail_notification_light",
             email_add_signature=False,
             force_send=not queue_email,
+            **sms_values,
         )
         if queue_email and not self.env.context.get("paylink_no_cron_trigger"):
             # sudo: waking Odoo's mail queue up; users may not read crons.
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
-        return self.env["account.payment.link.message"].create(
+        logs = self.env["account.payment.link.message"].create(
             {"link_id": link.id, "channel": "email", "recipient": partner.email, "state": "queued",
              "mail_message_id": message.id, **(log_values or {})}
         )  # fmt: skip
+        if sms_number:
+            logs |= self._paylink_log_sms(link, message, log_values)
+        return logs

@@ -3,6 +3,7 @@
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from .common import PaylinkTestCommon
@@ -62,3 +63,22 @@ class TestHarness(PaylinkTestCommon, HttpCase):
         portal_user = self.make_portal_user(self.customer, "paylink_portal")
         self.assertEqual(self.invoice.partner_id, portal_user.partner_id)
         self.start_tour("/my", "account_payment_link_portal_smoke", login=portal_user.login)
+
+    def test_demo_data_shows_every_state_and_due_reminders(self):
+        """The demo (in XML) has links in every state, two sent emails, and reminders due today:
+        by SMS to the customer who agreed to texts, by email to the other."""
+        ref = self.env.ref
+        if not ref("account_payment_link.link_demo_chen_1", raise_if_not_found=False):
+            self.skipTest("the database was installed without demo data (make test loads it)")
+        self.assertEqual(ref("account_payment_link.link_demo_chen_1").state, "revoked")
+        self.assertEqual(ref("account_payment_link.link_demo_chen_2").state, "expired")
+        self.assertEqual(ref("account_payment_link.link_demo_bakery_balance").link_type, "balance")
+        self.assertTrue(ref("account_payment_link.link_demo_maria").last_sent_date)
+        if ref("account_payment_link.invoice_demo_chen_3").invoice_date_due != fields.Date.today():
+            self.skipTest("the demo was installed on another day: its reminders are not due today")
+        self.env["account.move"]._cron_paylink_send_reminders()
+        Log = self.env["account.payment.link.message"]
+        sms = Log.search([("reminder_move_id", "=", ref("account_payment_link.invoice_demo_chen_3").id)])
+        email = Log.search([("reminder_move_id", "=", ref("account_payment_link.invoice_demo_bakery_2").id)])
+        self.assertEqual((sms.channel, sms.reminder_day, sms.recipient), ("sms", 0, "+14155550103"))
+        self.assertEqual((email.channel, email.reminder_day), ("email", 7))
