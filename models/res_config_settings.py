@@ -14,7 +14,9 @@ class ResConfigSettings(models.TransientModel):
     paylink_payment_check_result = fields.Html(related="company_id.paylink_payment_check_result")
     paylink_sms_gateway = fields.Selection(related="company_id.paylink_sms_gateway", readonly=False)
     paylink_sms_concurrency = fields.Integer(related="company_id.paylink_sms_concurrency", readonly=False)
-    paylink_odoo_twilio_installed = fields.Boolean(compute="_compute_paylink_odoo_twilio_installed")
+    paylink_odoo_twilio_installed = fields.Boolean(
+        string="Odoo's Twilio Module Installed", compute="_compute_paylink_odoo_twilio_installed"
+    )
     paylink_twilio_account_sid = fields.Char(related="company_id.paylink_twilio_account_sid", readonly=False)
     paylink_twilio_auth_token = fields.Char(related="company_id.paylink_twilio_auth_token", readonly=False)
     paylink_twilio_sender = fields.Char(related="company_id.paylink_twilio_sender", readonly=False)
