@@ -158,6 +158,7 @@ class AccountPaymentLinkBatch(models.Model):
                         queue_email=True,
                         rendered_email=rendered.get(link.id),
                         blacklist=opted_out,
+                        one_entry=True,
                     )
             except (UserError, AccessError, ValidationError) as error:
                 counts["failed"] += 1

@@ -73,7 +73,7 @@ class AccountPaymentLinkSender(models.AbstractModel):
 
     def _paylink_send_link(
         self, link, sms_number=False, email_partner=False, note=False, *, strict=True, queue_email=False,
-        rendered_email=None, log_values=None, blacklist=True,
+        rendered_email=None, log_values=None, blacklist=True, one_entry=False,
     ):  # fmt: skip
         """Send ``link`` by SMS and/or email, posted in this document's chatter.
 
@@ -91,6 +91,9 @@ class AccountPaymentLinkSender(models.AbstractModel):
         :param log_values: more values of the logs (e.g. the reminder step they are).
         :param blacklist: see :func:`~..tools.sms_text.check_sms_number` (bulk sending passes the
             opted-out numbers of a whole chunk, looked up once).
+        :param one_entry: post the SMS and the email as one chatter entry (the email to the contact,
+            the SMS to the number), as bulk sending does; otherwise each has its own, the SMS text
+            readable in the chatter.
         :return: the ``account.payment.link.message`` records logging what was (not) sent.
         """
         self.ensure_one()
@@ -114,14 +117,13 @@ class AccountPaymentLinkSender(models.AbstractModel):
                     body=_("SMS with the payment link not sent: %(reason)s", reason=check.reason)
                 )
             number = check.number if not check.failure_type else False
+        if number and not (email_partner and one_entry):
+            logs |= self._paylink_queue_sms(link, recipient, number, note, log_values)
         if email_partner:
-            # Both channels in one chatter entry: the email to the contact, the SMS to the number.
             logs |= self._paylink_post_email(
                 link, email_partner, note, queue_email, rendered=rendered_email, log_values=log_values,
-                sms_number=number,
+                sms_number=number if one_entry else False,
             )  # fmt: skip
-        elif number:
-            logs |= self._paylink_queue_sms(link, recipient, number, note, log_values)
         return logs
 
     def _paylink_queue_sms(self, link, recipient, number, note, log_values=None):

@@ -48,7 +48,11 @@ class TestSender(PaylinkTestCommon):
 
     def test_sms_and_email_posted_on_the_document_and_logged_on_the_link(self):
         logs = self._send(
-            self.user_sms_sender, sms_number="(415) 555-0134", email_partner=self.customer, queue_email=True
+            self.user_sms_sender,
+            sms_number="(415) 555-0134",
+            email_partner=self.customer,
+            queue_email=True,
+            one_entry=True,
         )
         self.assertEqual(sorted(logs.mapped("channel")), ["email", "sms"])
         self.assertEqual(logs.link_id, self.link)
@@ -66,6 +70,12 @@ class TestSender(PaylinkTestCommon):
         self.assertEqual(sms.paylink_company_id, self.company)
         self.assertEqual(self.link.sms_state, "outgoing")
         self.assertTrue(self.link.last_sent_date)
+
+    def test_by_default_the_sms_has_its_own_readable_chatter_entry(self):
+        self._send(self.user_sms_sender, sms_number=NUMBER, email_partner=self.customer, queue_email=True)
+        types = sorted(self.document.message_ids.mapped("message_type"))
+        self.assertEqual(types, ["comment", "sms"])
+        self.assertIn("Reply STOP to opt out.", self._sms_of(self.document).body)
 
     def test_the_document_says_who_receives_it(self):
         contact = self.customer.copy({"name": "Billing contact", "mobile": "+1 415 555 0188"})
