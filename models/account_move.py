@@ -1,4 +1,5 @@
 import base64
+import logging
 import threading
 from collections import defaultdict
 from datetime import timedelta
@@ -11,6 +12,8 @@ from odoo.tools import format_date
 
 from ..tools.sms_text import check_sms_number
 from .account_payment_link_message import SMS_STATES
+
+_logger = logging.getLogger(__name__)
 
 # Days a missed reminder step (quiet hours, a cron down) may still be sent.
 REMINDER_GRACE_DAYS = 2
@@ -210,7 +213,8 @@ class AccountMove(models.Model):
         on its own outside tests, so a killed run sends nothing twice.
         """
         now = fields.Datetime.now()
-        today = fields.Date.context_today(self)
+        # The search is a day wider on each side: each customer's "today" is in their time zone.
+        today = fields.Date.today()
         companies = self.env["res.company"].search([("paylink_reminders_enabled", "=", True)])
         for company in companies:
             days = company._paylink_get_reminder_days()
@@ -222,8 +226,8 @@ class AccountMove(models.Model):
                     ("move_type", "=", "out_invoice"),
                     ("state", "=", "posted"),
                     ("payment_state", "in", ("not_paid", "partial")),
-                    ("invoice_date_due", ">=", today - timedelta(days=max(days) + REMINDER_GRACE_DAYS)),
-                    ("invoice_date_due", "<=", today - timedelta(days=min(days))),
+                    ("invoice_date_due", ">=", today - timedelta(days=max(days) + REMINDER_GRACE_DAYS + 1)),
+                    ("invoice_date_due", "<=", today - timedelta(days=min(days) - 1)),
                 ],
                 order="invoice_date_due, id",
             )
@@ -234,13 +238,20 @@ class AccountMove(models.Model):
                 done[move].add(day)
             sent = 0
             for move in moves.with_company(company):
-                day = move._paylink_get_due_reminder_day(days, today)
+                local_today = fields.Date.context_today(
+                    move.with_context(tz=move._paylink_get_customer_tz()), now
+                )
+                day = move._paylink_get_due_reminder_day(days, local_today)
                 if day is None or day in done[move] or len(done[move]) >= company.paylink_reminder_max:
                     continue
                 if move._paylink_in_quiet_hours(now):
                     continue
-                with self.env.cr.savepoint():
-                    move._paylink_send_reminder(day)
+                try:
+                    with self.env.cr.savepoint():
+                        move._paylink_send_reminder(day)
+                except Exception:  # one invoice's problem (no provider, a bad address) stops no other
+                    _logger.warning("Invoice %s: payment reminder not sent", move.name, exc_info=True)
+                    continue
                 if not getattr(threading.current_thread(), "testing", False):
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                 sent += 1
@@ -261,6 +272,10 @@ class AccountMove(models.Model):
         ]
         return max(due) if due else None
 
+    def _paylink_get_customer_tz(self):
+        self.ensure_one()
+        return self.partner_id.tz or self.company_id.partner_id.tz or "UTC"
+
     def _paylink_in_quiet_hours(self, when):
         """Whether ``when`` (UTC) falls in the company's quiet hours, in the customer's time zone."""
         self.ensure_one()
@@ -268,7 +283,7 @@ class AccountMove(models.Model):
         start, end = company.paylink_reminder_quiet_start, company.paylink_reminder_quiet_end
         if start == end:
             return False
-        tz = pytz.timezone(self.partner_id.tz or company.partner_id.tz or "UTC")
+        tz = pytz.timezone(self._paylink_get_customer_tz())
         local = pytz.utc.localize(when).astimezone(tz)
         hour = local.hour + local.minute / 60.0
         return start <= hour < end if start < end else (hour >= start or hour < end)
@@ -281,11 +296,10 @@ class AccountMove(models.Model):
         recipient = self._paylink_get_recipient_partner()
         customer = recipient.commercial_partner_id
         sms_number = email_partner = False
-        if (recipient.paylink_sms_consent or customer.paylink_sms_consent) and not (
-            self.company_id._paylink_get_sms_gateway_problem()
-        ):
-            number = self._paylink_default_sms_number()
-            check = check_sms_number(recipient, number, country=recipient.country_id)
+        # Only the number of whoever agreed: the invoice's contact, else the customer company.
+        agreed = recipient if recipient.paylink_sms_consent else customer.filtered("paylink_sms_consent")
+        if agreed and not self.company_id._paylink_get_sms_gateway_problem():
+            check = check_sms_number(agreed, agreed.paylink_sms_number, country=agreed.country_id)
             sms_number = not check.failure_type and check.number
         if not sms_number and recipient.email:
             email_partner = recipient

@@ -324,7 +324,7 @@ class ResCompany(models.Model):
     def _paylink_odoo_twilio_installed(self):
         """Whether Odoo's own Twilio module (``sms_twilio``) is installed: it then chooses each
         company's SMS provider itself, and this app's gateway stands aside."""
-        return self.env["ir.module.module"]._get("sms_twilio").state == "installed"
+        return self.env["ir.module.module"]._get("sms_twilio").state in ("installed", "to upgrade")
 
     def _paylink_sends_through_twilio(self):
         """Whether this company's SMS go through this app's Twilio gateway."""

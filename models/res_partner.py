@@ -153,10 +153,10 @@ class ResPartner(models.Model):
 
     def action_paylink_withdraw_sms_consent(self):
         """Withdraw the consent to SMS reminders (the customer asked, or replied STOP)."""
-        consenting = self.filtered("paylink_sms_consent")
-        consenting.write({"paylink_sms_consent": False, "paylink_sms_consent_date": False})
-        for partner in consenting:
-            partner.message_post(body=_("Consent to payment reminders by text withdrawn."))
+        # The consent field is tracked: its change is the chatter's record of the withdrawal.
+        self.filtered("paylink_sms_consent").write(
+            {"paylink_sms_consent": False, "paylink_sms_consent_date": False}
+        )
         return True
 
     @api.model

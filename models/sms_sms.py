@@ -26,14 +26,21 @@ class _Outgoing(NamedTuple):
     sending_since: datetime | bool
 
 
-def _call_twilio(api, status_url, item):
-    """Send one SMS in a worker thread (no database here), unless a killed run had already
-    handed it to Twilio: then find it there. Return :meth:`TwilioApi.send`'s result."""
-    if item.sending_since:
-        if sid := api.find_message(item.number, item.body, item.sending_since - timedelta(minutes=1)):
-            _logger.info("SMS %s: found at Twilio (%s), not sent again", item.uuid, sid)
-            return {"ok": True, "sid": sid, "status": "queued"}
-    return api.send(item.number, item.body, status_callback=f"{status_url}/{item.uuid}")
+def _call_twilio(api, status_url, item, claimed):
+    """Send one SMS in a worker thread (no database here), unless an earlier run had already
+    handed it to Twilio: then find it there. Return :meth:`TwilioApi.send`'s result; any error
+    is a result too (the SMS waits for the next run), never an exception."""
+    try:
+        if item.sending_since:
+            since = item.sending_since - timedelta(minutes=1)
+            if sid := api.find_message(item.number, item.body, since, claimed):
+                _logger.info("SMS %s: found at Twilio (%s), not sent again", item.uuid, sid)
+                return {"ok": True, "sid": sid, "status": "queued"}
+        return api.send(item.number, item.body, status_callback=f"{status_url}/{item.uuid}")
+    except Exception as error:  # reported as a result: the main thread decides
+        _logger.warning("SMS %s: Twilio call failed, left for the next run: %s", item.uuid, error)
+        return {"ok": False, "transient": True, "failure_type": "sms_server", "reason": str(error),
+                "error_code": None}  # fmt: skip
 
 
 class SmsSms(models.Model):
@@ -116,17 +123,28 @@ class SmsSms(models.Model):
         sent, postponed = self.browse(), self.browse()
         todo, failed = self._paylink_prepare_outgoing(blacklisted)
         concurrency = max(1, company.paylink_sms_concurrency)
-        # Marked and committed a few windows ahead, so that the workers never wait for the marks.
+        # SIDs already recorded: a lookup after a killed run never claims another SMS's message.
+        claimed = set()
+        if any(item.sending_since for item in todo):
+            claimed = set(
+                self.env["account.payment.link.message"]
+                .sudo()  # sudo: technical sending log
+                .search([("recipient", "in", [item.number for item in todo]), ("twilio_sid", "!=", False)])
+                .mapped("twilio_sid")
+            )
         window_size = concurrency * 4
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="paylink_twilio") as pool:
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="paylink_twilio")
+        pending = {}
+        try:
             for start in range(0, len(todo), window_size):
                 window = todo[start : start + window_size]
                 if auto_commit:
-                    self.browse([item.sms.id for item in window]).write(
+                    # Marked before anything leaves; an earlier run's mark (and what it covers) stays.
+                    self.browse([item.sms.id for item in window if not item.sending_since]).write(
                         {"paylink_sending_since": fields.Datetime.now()}
                     )
                     self._paylink_commit()
-                pending = {pool.submit(_call_twilio, api, status_url, item): item for item in window}
+                pending = {pool.submit(_call_twilio, api, status_url, item, claimed): item for item in window}
                 while pending:
                     done, _running = wait(pending, return_when=FIRST_COMPLETED)
                     accepted, held, refused = self._paylink_sort_answers(done, pending, logs)
@@ -141,10 +159,13 @@ class SmsSms(models.Model):
                 if postponed:
                     postponed |= self.browse([item.sms.id for item in todo[start + window_size :]])
                     break
+        finally:
+            # Killed or failing halfway: nothing more leaves (the calls not started are dropped).
+            pool.shutdown(wait=True, cancel_futures=True)
         self._paylink_record_results(sent, failed, logs, unlink_failed, unlink_sent)
         if postponed:
+            # Their marks stay: a 5xx may hide an accepted SMS, which the next run looks up first.
             _logger.warning("Twilio unavailable: %d SMS left in the queue for a later run", len(postponed))
-            postponed.write({"paylink_sending_since": False})
             postponed[:1].paylink_attempts += 1
             cron = self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()  # sudo: re-trigger Odoo's SMS cron
             cron._trigger(fields.Datetime.now() + timedelta(minutes=const.TWILIO_QUEUE_RETRY_MINUTES))
@@ -160,7 +181,10 @@ class SmsSms(models.Model):
         accepted, postponed, failed = self.browse(), self.browse(), []
         for future in done:
             item = pending.pop(future)
-            result = {"transient": True} if future.cancelled() else future.result()
+            if future.cancelled():
+                postponed |= item.sms  # never left: the next run sends it
+                continue
+            result = future.result()
             if result.get("ok"):
                 if log := logs.get(item.uuid):
                     log._paylink_set_state("queued", twilio_sid=result["sid"])

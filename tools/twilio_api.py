@@ -167,31 +167,41 @@ class TwilioApi:
         return self._local.client
 
     def _wait_for_pause(self):
-        with self._pause_lock:
-            delay = self._pause_until - time.monotonic()
-        if delay > 0:
+        while True:
+            with self._pause_lock:
+                delay = self._pause_until - time.monotonic()
+            if delay <= 0:
+                return
             time.sleep(delay)
 
     def _pause(self, seconds):
         with self._pause_lock:
             self._pause_until = max(self._pause_until, time.monotonic() + seconds)
 
-    def find_message(self, number, body, since):
+    def find_message(self, number, body, since, claimed):
         """Return the SID of a message Twilio took for ``number`` with ``body`` at or after
         ``since`` (a naive UTC datetime), or ``None``: whether a send cut short (a killed worker)
         went out.
+
+        :param set claimed: SIDs already recorded for other SMS (shared by the batch's threads);
+            the SID found is added to it, so that two identical SMS never claim the same message.
         """
         since = since.replace(tzinfo=datetime.timezone.utc)
-        # Twilio filters by day; the time and the body are checked here.
-        for message in self.client.messages.list(to=number, date_sent_after=since.date(), limit=50):
+        self._wait_for_pause()
+        # By creation time: Twilio's DateSent stays empty while a message waits in its queue.
+        for message in self.client.messages.list(to=number, limit=50):
             created = message.date_created
             if (
-                message.body == body
-                and message.status not in ("failed", "canceled")
-                and created
-                and created >= since
+                message.body != body
+                or message.status in ("failed", "canceled")
+                or not created
+                or created < since
             ):
-                return message.sid
+                continue
+            with self._pause_lock:
+                if message.sid not in claimed:
+                    claimed.add(message.sid)
+                    return message.sid
         return None
 
     @classmethod
