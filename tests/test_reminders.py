@@ -35,7 +35,8 @@ class TestReminders(PaylinkTestCommon):
     def run_cron(self, when):
         """Run the reminders cron at ``when`` (a naive UTC datetime)."""
         with freeze_time(when):
-            self.env["account.move"]._cron_paylink_send_reminders()
+            # As Odoo's crons run: the superuser, every company.
+            self.env(su=True)["account.move"]._cron_paylink_send_reminders()
 
     def reminders(self, move=None):
         move = move or self.due_invoice
@@ -116,3 +117,38 @@ class TestReminders(PaylinkTestCommon):
         partner.action_paylink_record_sms_consent()
         self.assertTrue(self.customer.paylink_sms_consent)
         self.assertIn(self.user_sms_sender.name, self.customer.paylink_sms_consent_text)
+
+    def test_the_customer_companys_consent_texts_its_own_number(self):
+        """The invoice goes to a contact with a mobile of their own; only the customer company
+        agreed to texts: the reminder goes to the company's number, never the contact's."""
+        contact = self.env["res.partner"].create(
+            {
+                "name": "Billing desk",
+                "parent_id": self.customer.id,
+                "mobile": "+1 415 555 0188",
+                "type": "invoice",
+            }
+        )
+        invoice = self.init_invoice(
+            "out_invoice", partner=contact, amounts=[80.0], invoice_date=DUE, post=True
+        )
+        invoice.invoice_date_due = DUE
+        self.customer._paylink_record_sms_consent("Text me my reminders.")
+        self.run_cron(self.at_noon_in_new_york(DUE))
+        reminder = self.reminders(invoice)
+        self.assertEqual((reminder.channel, reminder.recipient), ("sms", "+14155550134"))
+
+    def test_one_failing_company_stops_no_other(self):
+        """A company whose links cannot take payments (no provider) gets no reminder, logged; the
+        other companies' reminders still go."""
+        other = self.setup_other_company(name="No Provider Co")["company"]
+        other.write({"paylink_reminders_enabled": True, "paylink_reminder_days": "0"})
+        stuck = self.init_invoice(
+            "out_invoice", partner=self.customer, amounts=[50.0], invoice_date=DUE, post=True, company=other
+        )
+        stuck.invoice_date_due = DUE
+        with self.assertLogs("odoo.addons.account_payment_link.models.account_move", "WARNING") as logs:
+            self.run_cron(self.at_noon_in_new_york(DUE))
+        self.assertIn(stuck.name, "\n".join(logs.output))
+        self.assertFalse(self.reminders(stuck))
+        self.assertEqual(self.reminders().reminder_day, 0)
