@@ -9,5 +9,6 @@ from . import res_config_settings
 from . import res_partner
 from . import sms_sms
 from . import mail_mail
+from . import mail_template
 from . import payment_provider
 from . import payment_transaction

@@ -1,18 +1,18 @@
+import contextlib
+import functools
 import logging
 import threading
 import time
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import config
 
+from ..tools.cron_budget import cron_budget
 from .account_payment_link_message import FAILED_STATES
 
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
-# Seconds a bulk-sending cron run works when the server sets no time limit.
-CRON_BUDGET_SECONDS = 120
 
 
 class AccountPaymentLinkBatch(models.Model):
@@ -127,6 +127,7 @@ class AccountPaymentLinkBatch(models.Model):
         recent_email = (
             Message._paylink_was_sent_recently(links, "email", window) if self.channel_email else links
         )
+        entries = []
         for link in links:
             invoice = link.move_id.display_name
             sms_number = email_partner = False
@@ -146,27 +147,23 @@ class AccountPaymentLinkBatch(models.Model):
             if not (sms_number or email_partner):
                 counts["skipped" if link in recent_sms and link in recent_email else "failed"] += 1
                 continue
-            try:
-                with self.env.cr.savepoint():
-                    logs = link.with_context(paylink_no_cron_trigger=True)._paylink_send(
-                        sms_number=sms_number,
-                        email_partner=email_partner,
-                        strict=False,
-                        queue_email=True,
-                        rendered_email=rendered.get(link.id),
-                        blacklist=opted_out,
-                        one_entry=True,
-                    )
-            except (UserError, AccessError, ValidationError) as error:
-                counts["failed"] += 1
-                report.append(_("%(invoice)s was not sent: %(reason)s", invoice=invoice, reason=error))
-                continue
-            failed = logs.filtered(lambda log: log.state in FAILED_STATES)
-            for log in failed:
-                report.append(
-                    _("%(invoice)s was not sent: %(reason)s", invoice=invoice, reason=log.failure_reason)
-                )
-            counts["failed" if failed and len(failed) == len(logs) else "sent"] += 1
+            entries.append((link, sms_number, email_partner))
+        # The requester follows the invoices they send, as each post would make them: at once here.
+        if entries and self.env.user.active:
+            links.browse([entry[0].id for entry in entries]).move_id.message_subscribe(
+                partner_ids=self.env.user.partner_id.ids
+            )
+        send = functools.partial(self._send_link, rendered=rendered, opted_out=opted_out)
+        try:
+            # The whole chunk in one savepoint: Odoo writes its records in a few statements.
+            with self.env.cr.savepoint():
+                outcomes = [send(*entry) for entry in entries]
+        except (UserError, AccessError, ValidationError):
+            # An invoice could not be sent: the chunk again, each invoice in its own savepoint.
+            outcomes = [send(*entry, isolated=True) for entry in entries]
+        for outcome, lines in outcomes:
+            counts[outcome] += 1
+            report += lines
         # One wake-up of each queue per batch, not one per message (sudo: users may not read crons).
         self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
         self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()  # sudo: as above
@@ -180,6 +177,39 @@ class AccountPaymentLinkBatch(models.Model):
                 "report": "\n".join(filter(None, [batch_sudo.report, *map(str, report)])) or False,
             }
         )
+
+    def _send_link(self, link, sms_number, email_partner, *, rendered, opted_out, isolated=False):
+        """Send one link of a chunk; return ``(outcome, report lines)``, the outcome ``sent`` or
+        ``failed``.
+
+        :param isolated: in its own savepoint, an error only fails this link; otherwise it is
+            raised (the chunk is then sent again, isolated).
+        """
+        invoice = link.move_id.display_name
+        try:
+            with self.env.cr.savepoint() if isolated else contextlib.nullcontext():
+                # Each queue is woken once per chunk, and the requester already follows the invoice.
+                logs = link.with_context(
+                    paylink_no_cron_trigger=True, mail_create_nosubscribe=True
+                )._paylink_send(
+                    sms_number=sms_number,
+                    email_partner=email_partner,
+                    strict=False,
+                    queue_email=True,
+                    rendered_email=rendered.get(link.id),
+                    blacklist=opted_out,
+                    one_entry=True,
+                )
+        except (UserError, AccessError, ValidationError) as error:
+            if not isolated:
+                raise
+            return "failed", [_("%(invoice)s was not sent: %(reason)s", invoice=invoice, reason=error)]
+        failed = logs.filtered(lambda log: log.state in FAILED_STATES)
+        lines = [
+            _("%(invoice)s was not sent: %(reason)s", invoice=invoice, reason=log.failure_reason)
+            for log in failed
+        ]
+        return ("failed" if failed and len(failed) == len(logs) else "sent"), lines
 
     def _prepare_access_tokens(self, moves):
         """Give the invoices their portal access token in one statement.
@@ -214,14 +244,12 @@ class AccountPaymentLinkBatch(models.Model):
 
     @api.model
     def _cron_process(self, batch_size=BATCH_SIZE, budget=None):
-        """Process the pending bulk sendings for at most ``budget`` seconds (half the cron's time
-        limit), in committed chunks; a sending of 10,000 invoices goes on in the next runs, each
-        triggered at once by the one before.
+        """Process the pending bulk sendings for at most ``budget`` seconds (by default
+        :func:`~..tools.cron_budget.cron_budget`), in committed chunks; a sending of 10,000
+        invoices goes on in the next runs, each triggered at once by the one before.
         """
         if budget is None:
-            limit = config["limit_time_real_cron"]
-            limit = limit if limit and limit > 0 else config["limit_time_real"]
-            budget = limit / 2 if limit and limit > 0 else CRON_BUDGET_SECONDS
+            budget = cron_budget()
         batches = self.search([("state", "!=", "done")], order="id")
         if not batches._process(batch_size=batch_size, deadline=time.monotonic() + budget):
             # A new run, in a new worker with its own time limit, takes over at once.

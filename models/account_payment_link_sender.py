@@ -62,7 +62,10 @@ class AccountPaymentLinkSender(models.AbstractModel):
         """
         template = self.env.ref("account_payment_link.mail_template_paylink_send")
         # sudo: the template is ours and renders these links only, which the user may send.
-        template = template.sudo().with_context(paylink_note=" ".join((note or "").split()))
+        # paylink_compile_once: compiled once per language, not once per link (see mail.template).
+        template = template.sudo().with_context(
+            paylink_note=" ".join((note or "").split()), paylink_compile_once=True
+        )
         subjects = template._render_field("subject", links.ids, compute_lang=True)
         bodies = template._render_field(
             "body_html", links.ids, compute_lang=True, options={"post_process": True}
@@ -109,7 +112,8 @@ class AccountPaymentLinkSender(models.AbstractModel):
                 raise UserError(check.reason)
             if check.failure_type:
                 logs |= Message.create(
-                    {"link_id": link.id, "channel": "sms", "recipient": check.number or sms_number,
+                    {"link_id": link.id, "company_id": link.company_id.id, "channel": "sms",
+                     "recipient": check.number or sms_number,
                      "state": "opted_out" if check.failure_type == "sms_blacklist" else "failed",
                      "failure_reason": check.reason, **log_values}
                 )  # fmt: skip
@@ -148,7 +152,8 @@ class AccountPaymentLinkSender(models.AbstractModel):
             self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
         return self.env["account.payment.link.message"].create(
             [
-                {"link_id": link.id, "channel": "sms", "recipient": sms.number, "sms_uuid": sms.uuid,
+                {"link_id": link.id, "company_id": link.company_id.id, "channel": "sms",
+                 "recipient": sms.number, "sms_uuid": sms.uuid,
                  "state": "outgoing" if sms.state == "outgoing" else "failed",
                  "failure_reason": sms.failure_type or False, **(log_values or {})}
                 for sms in sms_sudo
@@ -187,7 +192,8 @@ class AccountPaymentLinkSender(models.AbstractModel):
             # sudo: waking Odoo's mail queue up; users may not read crons.
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
         logs = self.env["account.payment.link.message"].create(
-            {"link_id": link.id, "channel": "email", "recipient": partner.email, "state": "queued",
+            {"link_id": link.id, "company_id": link.company_id.id, "channel": "email",
+             "recipient": partner.email, "state": "queued",
              "mail_message_id": message.id, **(log_values or {})}
         )  # fmt: skip
         if sms_number:

@@ -1,4 +1,5 @@
 from odoo import models
+from odoo.tools import email_normalize
 
 
 class MailMail(models.Model):
@@ -10,20 +11,20 @@ class MailMail(models.Model):
         logs = (
             self.env["account.payment.link.message"]
             .sudo()  # sudo: technical log, written by the mail queue
-            .search(
+            .search_fetch(
                 [
                     ("channel", "=", "email"),
                     ("state", "=", "queued"),
                     ("mail_message_id", "in", self.mail_message_id.ids),
-                ]
+                ],
+                ["mail_message_id", "recipient", "state", "link_id"],
             )
         )
+        reached = {partner.email_normalized for partner in success_pids}
         for log in logs:
-            mails = self.filtered(lambda mail, log=log: mail.mail_message_id == log.mail_message_id)
-            reached = any(partner.email_normalized == log.recipient for partner in success_pids)
-            if failure_type and not reached:
+            if failure_type and email_normalize(log.recipient) not in reached:
                 log._paylink_set_state("failed", failure_reason=failure_reason or failure_type)
-            elif mails:
+            else:
                 log._paylink_set_state("sent")
         return super()._postprocess_sent_message(
             success_pids, failure_reason=failure_reason, failure_type=failure_type

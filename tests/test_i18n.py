@@ -1,5 +1,7 @@
 """A Spanish-speaking customer reads the pay page, the SMS and the email in Spanish (i18n/es.po)."""
 
+from unittest.mock import patch
+
 from lxml import html
 
 from odoo.tests import HttpCase, tagged
@@ -53,3 +55,28 @@ class TestSpanish(PaylinkTestCommon, HttpCase):
         self.assertEqual(button.text_content().strip(), "Pagar ahora")
         first = " ".join(document.xpath("//p")[0].text_content().split())
         self.assertTrue(first.startswith(f"Estimado/a {self.customer.name}"), first)
+
+    def test_emails_rendered_for_a_batch_as_one_by_one(self):
+        """A bulk sending renders its emails with the template compiled once per language: each
+        email is what Odoo renders for that link alone (the customer's language, the note)."""
+        english = self.env["res.partner"].create({"name": "Ada English", "email": "ada@example.com"})
+        english_invoice = self.init_invoice("out_invoice", partner=english, amounts=[40.0], post=True)
+        links = (
+            self.link
+            | self.make_link(link_type="invoice", move_id=english_invoice.id)
+            | self.make_link(link_type="balance", partner_id=self.customer.id)
+            | self.make_link(
+                link_type="custom", partner_id=english.id, custom_amount=25.0, description="Deposit"
+            )
+        ).with_user(self.user_sms_sender)
+        IrQweb = type(self.env["ir.qweb"])
+        with patch.object(IrQweb, "_compile", autospec=True, side_effect=IrQweb._compile) as compile_:
+            batch = links._paylink_render_emails(links, note="See you soon")
+        self.assertEqual(compile_.call_count, 2, "once for Spanish, once for English")
+        one_by_one = {
+            link.id: link._paylink_render_emails(link, note="See you soon")[link.id] for link in links
+        }
+        self.assertEqual(batch, one_by_one)
+        self.assertIn("Pagar ahora", batch[links[2].id][1])
+        self.assertIn("Deposit", batch[links[3].id][1])
+        self.assertIn("See you soon", batch[links[3].id][1])

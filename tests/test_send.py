@@ -8,6 +8,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .. import const
+from ..models.account_payment_link_sender import AccountPaymentLinkSender
 from ..tools import twilio_api
 from ..tools.sms_text import count_segments
 from .common import PaylinkTestCommon
@@ -514,6 +515,40 @@ class TestBulkSend(PaylinkTestCommon):
         self.assertIn("nothing to pay", batch.report)
         self.assertIn("no mobile number", batch.report)
         self.assertIn("no email", batch.report)
+
+    def test_bulk_one_failing_invoice_fails_alone(self):
+        """A chunk is sent in one savepoint; when one invoice fails, the chunk is sent again, each
+        invoice on its own: the others go once, the failing one is reported, none is half sent."""
+        self.twilio.reset()
+        moves = self.invoices[:6]
+        failing = moves[3]
+        post_email = AccountPaymentLinkSender._paylink_post_email
+
+        def post_or_fail(document, link, *args, **kwargs):
+            if document == failing:
+                raise UserError(self.env._("The mail server refused it."))
+            return post_email(document, link, *args, **kwargs)
+
+        with patch.object(AccountPaymentLinkSender, "_paylink_post_email", post_or_fail):
+            batch = self.bulk(moves)
+        self.assertEqual((batch.sent_count, batch.skipped_count, batch.failed_count), (5, 0, 1))
+        self.assertIn(f"{failing.name} was not sent: The mail server refused it.", batch.report)
+        for move in moves - failing:
+            self.assertEqual((self.count(move, "sms"), self.count(move, "email")), (1, 1), move.name)
+        self.assertEqual((self.count(failing, "sms"), self.count(failing, "email")), (0, 0))
+        self.assertEqual(len(self.process_sms_queue()), 5)
+        self.assertEqual(len({m["body"] for m in self.twilio.messages}), 5, "each sent invoice once")
+
+    def test_bulk_sender_follows_the_invoices_and_each_says_what_went_where(self):
+        moves = self.invoices[:3]
+        self.assertNotIn(self.user_sms_sender.partner_id, moves.message_partner_ids)
+        self.bulk(moves)
+        for move in moves:
+            self.assertIn(self.user_sms_sender.partner_id, move.message_partner_ids)
+            entry = move.message_ids.filtered(lambda m: m.message_type == "comment")
+            self.assertEqual(len(entry), 1)
+            self.assertEqual(sorted(entry.notification_ids.mapped("notification_type")), ["email", "sms"])
+            self.assertEqual(entry.partner_ids, self.customer)
 
     def test_bulk_sms_needs_the_group(self):
         Wizard = self.env["account.payment.link.send.bulk"].with_user(self.user_accountant)

@@ -4,7 +4,9 @@ killed halfway (issue 11, point 2). The Twilio double answers after a delay, as 
 from unittest.mock import patch
 
 from odoo.tests import tagged
+from odoo.tools import config
 
+from ..tools.cron_budget import cron_budget
 from .common import PaylinkTestCommon
 
 
@@ -105,3 +107,39 @@ class TestSmsConcurrency(PaylinkTestCommon):
         self.queue_sms(8)
         self.process_sms_queue()
         self.assertEqual(self.sent_bodies(), sorted(f"Invoice {index}: pay here" for index in range(8)))
+
+    def test_a_run_past_its_time_budget_leaves_the_rest_to_the_next_run(self):
+        """A run of the SMS cron starts no new window nor batch past its time budget (the first
+        always goes): the rest stays queued, the next run is triggered at once and sends it, once."""
+        self.company.paylink_sms_concurrency = 2  # windows of 8
+        self.env["ir.config_parameter"].sudo().set_param("sms.session.batch.size", 10)
+        queued = self.queue_sms(30)
+        SmsModel = type(self.env["sms.sms"])
+        cron = self.env.ref("sms.ir_cron_sms_scheduler_action")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        with (
+            patch.object(SmsModel, "_paylink_auto_commit", lambda self: True),
+            patch.object(SmsModel, "_paylink_commit", lambda self: self.env.flush_all()),
+            patch("odoo.addons.account_payment_link.models.sms_sms.cron_budget", lambda: 0),
+        ):
+            queued.send(auto_commit=True)
+        self.assertEqual(len(self.twilio.messages), 8, "the first window only")
+        self.assertEqual(len(queued.filtered(lambda sms: sms.state == "outgoing")), 22)
+        self.assertGreater(Trigger.search_count([("cron_id", "=", cron.id)]), triggers, "next run triggered")
+
+        self.process_sms_queue()
+        self.assertEqual(self.sent_bodies(), sorted(f"Invoice {index}: pay here" for index in range(30)))
+
+    def test_cron_budget_is_half_the_tightest_limit(self):
+        """With workers, Odoo kills a cron job at its CPU-time limit too: the budget is half the
+        smallest limit that applies."""
+        cases = [
+            ({"limit_time_real_cron": -1, "limit_time_real": 120, "workers": 2, "limit_time_cpu": 60}, 30),
+            ({"limit_time_real_cron": -1, "limit_time_real": 120, "workers": 0, "limit_time_cpu": 60}, 60),
+            ({"limit_time_real_cron": 600, "limit_time_real": 120, "workers": 0, "limit_time_cpu": 60}, 300),
+            ({"limit_time_real_cron": 0, "limit_time_real": 0, "workers": 0, "limit_time_cpu": 0}, 120),
+        ]
+        for options, budget in cases:
+            with self.subTest(**options), patch.dict(config.options, options):
+                self.assertEqual(cron_budget(), budget)
