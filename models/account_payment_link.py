@@ -3,6 +3,7 @@ import secrets
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
 
 from ..controllers.main import PaymentLinkController
 from .account_payment_link_message import FAILED_STATES, SMS_STATES
@@ -113,19 +114,19 @@ class AccountPaymentLink(models.Model):
     message_log_ids = fields.One2many(
         "account.payment.link.message", "link_id", string="Messages Sent", readonly=True
     )
-    last_sent_date = fields.Datetime(
-        string="Last Sent", compute="_compute_sending_status", store=True, copy=False
-    )
+    # Read from the sending log, not stored: the SMS and the mail queues, which run at the same
+    # time in two cron workers, update the log's rows, never the link's (no write conflicts).
+    last_sent_date = fields.Datetime(string="Last Sent", compute="_compute_sending_status", compute_sudo=True)
     sms_state = fields.Selection(
         selection=SMS_STATES,
         string="SMS Status",
         compute="_compute_sending_status",
-        store=True,
-        copy=False,
+        compute_sudo=True,
+        search="_search_sms_state",
         help="The status of the last SMS sent with this link, as Twilio reports it.",
     )
     sms_failure_reason = fields.Char(
-        string="SMS Problem", compute="_compute_sending_status", store=True, copy=False
+        string="SMS Problem", compute="_compute_sending_status", compute_sudo=True
     )
 
     _sql_constraints = [
@@ -188,6 +189,22 @@ class AccountPaymentLink(models.Model):
             link.last_sent_date = max(sent.mapped("create_date"), default=False)
             link.sms_state = last_sms.state
             link.sms_failure_reason = last_sms.failure_reason
+
+    def _search_sms_state(self, operator, value):
+        """Links whose last SMS is (``=``, ``in``) or is not (``!=``, ``not in``) in a state;
+        ``False``: no SMS sent."""
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(_("Operation not supported on the SMS status: %(operator)s", operator=operator))
+        states = set(value) if isinstance(value, (list, tuple, set)) else {value}
+        # sudo: the log is read only to pick links; the links' own rules apply to the result.
+        Log = self.env["account.payment.link.message"].sudo()
+        last_sms = Log.browse(
+            [log_id for _link, log_id in Log._read_group([("channel", "=", "sms")], ["link_id"], ["id:max"])]
+        )
+        domain = [("id", "in", last_sms.filtered(lambda log: log.state in states).link_id.ids)]
+        if False in states:
+            domain = expression.OR([domain, [("id", "not in", last_sms.link_id.ids)]])
+        return domain if operator in ("=", "in") else ["!", *domain]
 
     # === CONSTRAINT METHODS === #
 

@@ -8,6 +8,7 @@ transaction's row fail with a serialization error (or a deadlock); Odoo's HTTP l
 request, which then finds the payment recorded. The data lives in a company of its own.
 """
 
+import contextlib
 import threading
 import uuid
 from unittest.mock import patch
@@ -150,3 +151,43 @@ class TestPaymentRace(BaseCase):
             self.assertEqual(link.payment_id, payments)
             paid_notes = link.message_ids.filtered(lambda message: "Paid" in (message.body or ""))
             self.assertEqual(len(paid_notes), 1)
+
+    def test_sms_and_mail_queues_record_the_same_link_at_once(self):
+        """Odoo's SMS and mail queues run at the same time in two cron workers and record, each in
+        its own transaction, how one link's SMS and email went: neither may fail on the other's
+        write (a failed mail-queue transaction sends its email again on the next run)."""
+        ids = self.make_paid_transaction()
+        with self.registry.cursor() as cr:
+            Log = self.env(cr)["account.payment.link.message"]
+            values = {"link_id": ids["link"], "company_id": ids["company"]}
+            sms = Log.create({**values, "channel": "sms", "recipient": "+14155550100", "state": "outgoing"})
+            email = Log.create(
+                {**values, "channel": "email", "recipient": "race@example.com", "state": "queued"}
+            )
+            logs = {"sms": (sms.id, "queued"), "email": (email.id, "sent")}
+        start, written, errors = threading.Barrier(2), threading.Barrier(2), []
+
+        def queue(log_id, state):
+            try:
+                start.wait(timeout=30)
+                with self.registry.cursor() as cr:
+                    self.env(cr)["account.payment.link.message"].browse(log_id)._paylink_set_state(state)
+                    self.env(cr).flush_all()
+                    # Both written before either commits (or the other is stuck on a lock).
+                    with contextlib.suppress(threading.BrokenBarrierError):
+                        written.wait(timeout=5)
+            except Exception as error:  # pylint: disable=broad-except  # reported by the assertion below
+                errors.append(error)
+
+        threads = [threading.Thread(target=queue, args=args) for args in logs.values()]
+        with mute_logger("odoo.sql_db"):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+        self.assertEqual(errors, [])
+        with self.registry.cursor() as cr:
+            link = self.env(cr)["account.payment.link"].browse(ids["link"])
+            self.assertEqual(sorted(link.message_log_ids.mapped("state")), ["queued", "sent"])
+            self.assertEqual(link.sms_state, "queued")
+            self.assertEqual(link.search([("sms_state", "=", "queued"), ("id", "=", link.id)]), link)

@@ -238,6 +238,12 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertIn("landline", logs.failure_reason)
         self.assertFalse(self.sms_of(self.link))
         self.assertEqual(self.link.sms_state, "failed")
+        # The hub's "SMS not delivered" filter, as the accountant.
+        Link = self.env["account.payment.link"].with_user(self.user_accountant)
+        not_delivered = Link.search([("sms_state", "in", ("failed", "undelivered", "opted_out"))])
+        self.assertIn(self.link, not_delivered)
+        self.assertNotIn(self.link, Link.search([("sms_state", "=", False)]))
+        self.assertNotIn(self.link, Link.search([("sms_state", "not in", ("failed",))]))
 
     def test_twilio_number_errors_fail_with_reason_and_are_not_retried(self):
         """RELIABILITY 22: 21211, 21614, 21635 and the like: failed with a reason, one request each."""

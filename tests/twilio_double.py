@@ -6,7 +6,7 @@ callbacks signed exactly as Twilio signs them (``X-Twilio-Signature``).
 
 Used in-process by the tests (:class:`TwilioDouble`) and as a process by ``make run``::
 
-    python3 tests/twilio_double.py --port 8421
+    python3 tests/twilio_double.py --port 8421 [--latency 0.2]
 
 which serves the recorded messages at ``/outbox`` so a demo user can read the SMS "sent".
 This module must not import Odoo: the demo runs it as a plain script.
@@ -298,8 +298,9 @@ def _public(message):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8421)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     args = parser.parse_args()
-    double = TwilioDouble(port=args.port)
+    double = TwilioDouble(port=args.port, latency=args.latency)
     # A standalone script's banner, not a log line.
     print(f"Twilio double listening on {double.url} (outbox: {double.url}/outbox)", flush=True)  # pylint: disable=print-used
     with contextlib.suppress(KeyboardInterrupt):
