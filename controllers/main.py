@@ -40,7 +40,8 @@ class PaymentLinkController(PaymentPortal):
         link_sudo._paylink_mark_opened()
         values = self._paylink_prepare_page_values(link_sudo)
         if not values["unavailable_reason"]:
-            values.update(self._paylink_get_payment_form_values(link_sudo, token))
+            amount = values["early_payment"].get("amount_due", link_sudo.amount)
+            values.update(self._paylink_get_payment_form_values(link_sudo, token, amount=amount))
         return self._paylink_render("account_payment_link.pay_page", values)
 
     @http.route(

@@ -91,7 +91,8 @@ class PaymentLinkPaymentController(PaymentLinkController):
         if reason := self._paylink_get_unavailable_reason(link_sudo):
             raise ValidationError(reason)
         amount = self._paylink_get_amount_to_pay(link_sudo)
-        tip = self._paylink_compute_tip(link_sudo, tip_percent, amount)
+        offered = self._paylink_get_tips_offered(link_sudo, unavailable_reason=False)
+        tip = self._paylink_compute_tip(link_sudo, tip_percent, amount, offered=offered)
         return {
             "amount": link_sudo.currency_id.round(amount + tip),
             "tip_amount": tip,

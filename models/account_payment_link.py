@@ -198,12 +198,14 @@ class AccountPaymentLink(models.Model):
         states = set(value) if isinstance(value, (list, tuple, set)) else {value}
         # sudo: the log is read only to pick links; the links' own rules apply to the result.
         Log = self.env["account.payment.link.message"].sudo()
-        last_sms = Log.browse(
-            [log_id for _link, log_id in Log._read_group([("channel", "=", "sms")], ["link_id"], ["id:max"])]
+        groups = Log._read_group([("channel", "=", "sms")], ["link_id"], ["id:max"])
+        last_ids = [log_id for _link, log_id in groups]
+        matching = Log.search_fetch(
+            [("id", "in", last_ids), ("state", "in", list(states - {False}))], ["link_id"]
         )
-        domain = [("id", "in", last_sms.filtered(lambda log: log.state in states).link_id.ids)]
+        domain = [("id", "in", matching.link_id.ids)]
         if False in states:
-            domain = expression.OR([domain, [("id", "not in", last_sms.link_id.ids)]])
+            domain = expression.OR([domain, [("id", "not in", [link.id for link, _log_id in groups])]])
         return domain if operator in ("=", "in") else ["!", *domain]
 
     # === CONSTRAINT METHODS === #

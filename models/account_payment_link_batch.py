@@ -116,12 +116,12 @@ class AccountPaymentLinkBatch(models.Model):
         links = links.with_env(self.env)
         self._prepare_access_tokens(links.move_id)
         # The opted-out numbers of the whole chunk, looked up once.
-        numbers = [number for link in links if (number := link._paylink_default_sms_number())]
-        # sudo: only whether these numbers opted out; the blacklist is not for users to read.
-        Blacklist = self.env["phone.blacklist"].sudo()
-        opted_out = (
-            set(Blacklist.search([("number", "in", numbers)]).mapped("number")) if self.channel_sms else set()
-        )
+        opted_out = set()
+        if self.channel_sms:
+            numbers = [number for link in links if (number := link._paylink_default_sms_number())]
+            # sudo: only whether these numbers opted out; the blacklist is not for users to read.
+            Blacklist = self.env["phone.blacklist"].sudo()
+            opted_out = set(Blacklist.search([("number", "in", numbers)]).mapped("number"))
         rendered = links._paylink_render_emails(links) if self.channel_email else {}
         recent_sms = Message._paylink_was_sent_recently(links, "sms", window) if self.channel_sms else links
         recent_email = (

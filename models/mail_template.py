@@ -19,16 +19,11 @@ class MailTemplate(models.Model):
         compiled once here and run for each record, as ``ir.qweb._render`` runs it. Everything
         else — safe (regex) templates, restricted rendering, one record — is left to Odoo.
         """
-        restricted = (
-            not self._unrestricted_rendering
-            and not self.env.is_admin()
-            and not self.env.user.has_group("mail.group_mail_template_editor")
-        )
         if (
             not self.env.context.get("paylink_compile_once")
             or len(res_ids or ()) < 2
             or not template_src
-            or restricted
+            or self._paylink_rendering_is_restricted()
             or not self._has_unsafe_expression_template_qweb(template_src, model)
         ):
             return super()._render_template_qweb(
@@ -59,3 +54,11 @@ class MailTemplate(models.Model):
                 template_src, model, res_ids, add_context=add_context, options=options
             )
         return results
+
+    def _paylink_rendering_is_restricted(self):
+        """Whether Odoo renders for this user in restricted mode (as ``_render_template_qweb``)."""
+        return (
+            not self._unrestricted_rendering
+            and not self.env.is_admin()
+            and not self.env.user.has_group("mail.group_mail_template_editor")
+        )

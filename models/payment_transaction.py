@@ -247,7 +247,9 @@ class PaymentTransaction(models.Model):
             admins = self.env.ref("base.group_system").users.filtered(
                 lambda user: company in user.company_ids and not user.share
             )
+            # Through the mail queue: no SMTP in the request that records the payment.
             link.message_notify(
+                force_send=False,
                 partner_ids=admins.partner_id.ids,
                 subject=_("Payment received through %(link)s", link=link.name),
                 body=_(

@@ -374,9 +374,11 @@ class ResCompany(models.Model):
 
         :return: dict with ``payment_unavailable_reason``, ``paid_this_month`` and its display.
         """
+        # The hub is the list of links: whoever may read links (invoicing users) sees its figures.
+        self.env["account.payment.link"].check_access("read")
         company = self.env.company
         start = fields.Date.context_today(self).replace(day=1)
-        # sudo: the month's total is a company figure for whoever sees the hub; no payment leaves.
+        # sudo: checked above; the month's total is a company figure, no payment leaves.
         payments_sudo = self.env["account.payment"].sudo()
         [(total,)] = payments_sudo._read_group(
             [

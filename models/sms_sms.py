@@ -67,8 +67,8 @@ class SmsSms(models.Model):
     )
 
     def send(self, unlink_failed=False, unlink_sent=True, auto_commit=False, raise_exception=False):
-        # The Twilio gateway commits after each accepted SMS when the queue commits at all, and
-        # then stops starting new SMS past the run's time budget (all of the run's batches).
+        # The Twilio gateway commits after each accepted SMS when the queue commits at all, and then
+        # no new batch starts past the run's time budget (a batch of 500 at 8 at once takes ~13 s).
         deadline = time.monotonic() + cron_budget() if auto_commit else None
         this = self.with_context(paylink_sms_auto_commit=auto_commit, paylink_sms_deadline=deadline)
         return super(SmsSms, this).send(
@@ -123,8 +123,6 @@ class SmsSms(models.Model):
         later run, up to ``const.TWILIO_MAX_QUEUE_ATTEMPTS`` runs.
         """
         auto_commit = self._paylink_auto_commit()
-        # Past the run's budget no window starts; the rest waits for the next run.
-        deadline = self.env.context.get("paylink_sms_deadline") if auto_commit else None
         api = TwilioApi(company, retry_delays=self._paylink_retry_delays())
         status_url = url_join(company.get_base_url(), PaymentLinkTwilioController._status_url)
         blacklisted = set(
@@ -139,7 +137,7 @@ class SmsSms(models.Model):
             .sudo()  # sudo: technical sending log
             .search([("sms_uuid", "in", self.mapped("uuid"))])
         }
-        sent, postponed, deferred = self.browse(), self.browse(), self.browse()
+        sent, postponed = self.browse(), self.browse()
         todo, failed = self._paylink_prepare_outgoing(blacklisted)
         concurrency = max(1, company.paylink_sms_concurrency)
         # SIDs already recorded: a lookup after a killed run never claims another SMS's message.
@@ -156,9 +154,6 @@ class SmsSms(models.Model):
         pending = {}
         try:
             for start in range(0, len(todo), window_size):
-                if start and deadline is not None and time.monotonic() > deadline:
-                    deferred = self.browse([item.sms.id for item in todo[start:]])
-                    break
                 window = todo[start : start + window_size]
                 if auto_commit:
                     # Marked before anything leaves; an earlier run's mark (and what it covers) stays.
@@ -185,22 +180,13 @@ class SmsSms(models.Model):
             # Killed or failing halfway: nothing more leaves (the calls not started are dropped).
             pool.shutdown(wait=True, cancel_futures=True)
         self._paylink_record_results(sent, failed, logs, unlink_failed, unlink_sent)
-        self._paylink_requeue(postponed, deferred)
-        (self - postponed - deferred).mail_message_id._notify_message_notification_update()
-
-    def _paylink_requeue(self, postponed, deferred):
-        """Have Odoo's SMS cron run again for what this run did not send: ``postponed`` (Twilio
-        unavailable) after a pause, ``deferred`` (the run's time budget spent) at once."""
         if postponed:
             # Their marks stay: a 5xx may hide an accepted SMS, which the next run looks up first.
             _logger.warning("Twilio unavailable: %d SMS left in the queue for a later run", len(postponed))
             postponed[:1].paylink_attempts += 1
             cron = self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()  # sudo: re-trigger Odoo's SMS cron
             cron._trigger(fields.Datetime.now() + timedelta(minutes=const.TWILIO_QUEUE_RETRY_MINUTES))
-        elif deferred:
-            _logger.info("Twilio gateway: time budget spent, %d SMS left for the next run", len(deferred))
-            # sudo: a new run of Odoo's SMS cron, with its own time limit, takes over at once.
-            self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
+        (self - postponed).mail_message_id._notify_message_notification_update()
 
     def _paylink_sort_answers(self, done, pending, logs):
         """Sort Twilio's answers of the ``done`` futures (taken out of ``pending``).

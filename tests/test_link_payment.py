@@ -12,7 +12,7 @@ from unittest.mock import patch
 from lxml import html
 
 from odoo import Command, fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -387,6 +387,10 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
         info = Company.paylink_get_hub_info()
         self.assertAlmostEqual(info["paid_this_month"], 115.0 + 40.0 + 30.0 - 10.0)
         self.assertIn("175.00", info["paid_this_month_display"])
+        # Not a figure for the customers: a portal user may not read links, nor the hub's total.
+        portal_user = self.make_portal_user(self.customer, "paylink_portal_hub")
+        with self.assertRaises(AccessError):
+            self.env["res.company"].with_user(portal_user).with_company(self.company).paylink_get_hub_info()
 
     # === ROUTES AND HEADERS === #
 

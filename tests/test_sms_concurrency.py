@@ -109,9 +109,8 @@ class TestSmsConcurrency(PaylinkTestCommon):
         self.assertEqual(self.sent_bodies(), sorted(f"Invoice {index}: pay here" for index in range(8)))
 
     def test_a_run_past_its_time_budget_leaves_the_rest_to_the_next_run(self):
-        """A run of the SMS cron starts no new window nor batch past its time budget (the first
-        always goes): the rest stays queued, the next run is triggered at once and sends it, once."""
-        self.company.paylink_sms_concurrency = 2  # windows of 8
+        """A run of the SMS cron starts no new batch past its time budget (the first always goes):
+        the rest stays queued, the next run is triggered at once and sends it, once."""
         self.env["ir.config_parameter"].sudo().set_param("sms.session.batch.size", 10)
         queued = self.queue_sms(30)
         SmsModel = type(self.env["sms.sms"])
@@ -124,8 +123,8 @@ class TestSmsConcurrency(PaylinkTestCommon):
             patch("odoo.addons.account_payment_link.models.sms_sms.cron_budget", lambda: 0),
         ):
             queued.send(auto_commit=True)
-        self.assertEqual(len(self.twilio.messages), 8, "the first window only")
-        self.assertEqual(len(queued.filtered(lambda sms: sms.state == "outgoing")), 22)
+        self.assertEqual(len(self.twilio.messages), 10, "the first batch only")
+        self.assertEqual(len(queued.filtered(lambda sms: sms.state == "outgoing")), 20)
         self.assertGreater(Trigger.search_count([("cron_id", "=", cron.id)]), triggers, "next run triggered")
 
         self.process_sms_queue()
