@@ -37,6 +37,7 @@ import secrets
 import socketserver
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -253,9 +254,10 @@ def customer_emails(sink, since, tag, n):
     return sum(1 for rcpts, _size in sink.messages[since:] for r in rcpts if r in customers)
 
 
-def start_server(common):
-    """Start Odoo's crons as deployed: workers (prefork), with Odoo's default two cron workers and
-    no HTTP (not needed here); return the process."""
+def start_server(common, log):
+    """Start Odoo's crons as deployed: workers (prefork), with Odoo's default two cron workers,
+    Odoo's default time limits and no HTTP (not needed here); return the process. Its log (warnings
+    and errors) goes to the open file ``log``."""
     import odoo  # noqa: PLC0415
 
     script = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
@@ -263,6 +265,8 @@ def start_server(common):
     server = subprocess.Popen(
         [sys.executable, *launcher, *common, "--no-http", "--workers", "1", "--max-cron-threads", "2"],
         cwd="/",
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     time.sleep(10)  # the cron workers load the registry
@@ -311,21 +315,50 @@ def run_end_to_end(registry, n, tag, *, twilio, sink, checks, timeout=900):
     return seconds
 
 
+def run_end_to_end_sizes(registry, common, sizes, *, twilio, sink, checks):
+    """Start the server, run the end-to-end sending of each size, check the server's log; return
+    the ``(n, seconds)`` rows."""
+    print("==> Starting Odoo with workers and 2 cron workers", flush=True)
+    rows = []
+    with tempfile.TemporaryFile(mode="w+") as server_log:
+        server = start_server(common, server_log)
+        try:
+            for n in sizes:
+                print(f"==> {n} invoices end to end", flush=True)
+                tag = f"e{n}r{RUN}"
+                rows.append((n, run_end_to_end(registry, n, tag, twilio=twilio, sink=sink, checks=checks)))
+        finally:
+            devenv.stop(server)
+        checks.append(server_log_check(server_log))
+    return rows
+
+
+def server_log_check(log):
+    """The check that no cron worker of the server hit a time limit nor logged an error: a sending
+    of 10,000 invoices must go on in committed runs, each inside the limits."""
+    log.seek(0)
+    marks = (" ERROR ", " CRITICAL ", "time limit", "timeout after", "Traceback")
+    bad = [line.rstrip() for line in log if any(mark in line for mark in marks)]
+    return ("end to end: no time limit hit, no error in the server's log", not bad, bad[:10])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000", help="comma-separated invoice counts")
     parser.add_argument("--warmup", type=int, default=10, help="invoices sent once, untimed, first (0: none)")
     parser.add_argument("--twilio-delay", type=float, default=0.0, help="seconds before each Twilio answer")
     parser.add_argument("--sms-concurrency", type=int, default=8, help="SMS handed to Twilio at once")
+    parser.add_argument("--e2e-sizes", help="invoice counts of the end-to-end runs (default: --sizes)")
     parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end runs")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--db", default=f"apl_bench_send_{os.getpid()}")
     args = parser.parse_args()
-    sizes = [int(size) for size in args.sizes.split(",")]
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+    e2e_sizes = [int(size) for size in (args.e2e_sizes or args.sizes).split(",") if size]
     db = args.db
     twilio = TwilioProcess(args.twilio_delay)
     sink = SmtpSink()
-    checks, rows, e2e_rows, created, server = [], [], [], False, None
+    checks, rows, e2e_rows, created = [], [], [], False
     try:
         with devenv.addons_path() as addons_path:
             common = ["--database", db, "--addons-path", addons_path, "--without-demo", "all",
@@ -355,20 +388,9 @@ def main():
                 total = ("total", sum(p[1] for p in phases), sum(p[2] for p in phases))
                 rows += [(n, *phase) for phase in [*phases, total]]
             if not args.no_e2e:
-                print("==> Starting Odoo with workers and 2 cron workers", flush=True)
-                server = start_server(common)
-                for n in sizes:
-                    print(f"==> {n} invoices end to end", flush=True)
-                    e2e_rows.append(
-                        (
-                            n,
-                            run_end_to_end(
-                                registry, n, f"e{n}r{RUN}", twilio=twilio, sink=sink, checks=checks
-                            ),
-                        )
-                    )
+                e2e_rows = run_end_to_end_sizes(registry, common, e2e_sizes, twilio=twilio, sink=sink,
+                                                checks=checks)  # fmt: skip
     finally:
-        devenv.stop(server)
         twilio.stop()
         sink.shutdown()
         if created and not args.keep_db:
