@@ -410,8 +410,8 @@ def report(rows, e2e_rows, checks):
     failed = [check for check in checks if not check[1]]
     for label, ok, value in checks:
         print(f"{'ok  ' if ok else 'FAIL'} {label}" + ("" if ok else f": got {value}"))
-    big = [row for row in e2e_rows if row[0] >= 1000]
-    for n, seconds in big:
+    # The goal is for 1,000 invoices; 10,000 must only finish, in runs inside the crons' limits.
+    for n, seconds in (row for row in e2e_rows if row[0] == 1000):
         print(f"goal: <= {GOAL_SECONDS} s for {n} invoices: {'met' if seconds <= GOAL_SECONDS else 'NOT met'}"
               f" ({seconds:.1f} s)")  # fmt: skip
     return 1 if failed else 0
