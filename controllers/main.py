@@ -109,28 +109,26 @@ class PaymentLinkController(PaymentPortal):
     def _paylink_get_unavailable_reason(self, link_sudo):
         """Return why the link cannot take a payment now, or ``False`` when it can."""
         env = request.env
-        move = link_sudo.move_id if link_sudo.link_type == "invoice" else env["account.move"]
-        reasons = (
-            (link_sudo.state == "paid", env._("This link has already been paid.")),
-            (move.state == "draft", env._("This invoice is not confirmed yet.")),
-            (move.state == "cancel", env._("This invoice has been cancelled.")),
-            (
-                move.payment_state in ("paid", "in_payment", "reversed"),
-                env._("This invoice is already paid."),
-            ),
-            (
-                link_sudo.payment_pending,
-                env._(
-                    "Your payment is being processed. This page will show it as paid once the "
-                    "payment provider has confirmed it; no other payment is needed."
-                ),
-            ),
-            (
-                link_sudo.currency_id.compare_amounts(link_sudo.amount, 0.0) <= 0,
-                env._("There is nothing left to pay."),
-            ),
-        )
-        return next((reason for applies, reason in reasons if applies), False)
+        if link_sudo.state == "paid":
+            return env._("This link has already been paid.")
+        # The invoice's payable rule (account.move), in the customer's words.
+        code = link_sudo.link_type == "invoice" and link_sudo.move_id._paylink_get_unpayable_code()
+        invoice_reasons = {
+            "draft": env._("This invoice is not confirmed yet."),
+            "cancel": env._("This invoice has been cancelled."),
+            "paid": env._("This invoice is already paid."),
+            "blocked": env._("This invoice cannot be paid online for now. Please contact us about it."),
+        }
+        if code in invoice_reasons:
+            return invoice_reasons[code]
+        if link_sudo.payment_pending:
+            return env._(
+                "Your payment is being processed. This page will show it as paid once the "
+                "payment provider has confirmed it; no other payment is needed."
+            )
+        if code or link_sudo.currency_id.compare_amounts(link_sudo.amount, 0.0) <= 0:
+            return env._("There is nothing left to pay.")
+        return False
 
     def _paylink_get_amount_to_pay(self, link_sudo):
         """Return what the customer pays now, before any tip: the discounted amount when an

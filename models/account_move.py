@@ -17,6 +17,10 @@ _logger = logging.getLogger(__name__)
 
 # Days a missed reminder step (quiet hours, a cron down) may still be sent.
 REMINDER_GRACE_DAYS = 2
+# The payment states in which a customer may pay an invoice through a link (and is reminded of it,
+# and finds it in their balance): not paid yet, or partly. Not paid, in payment, reversed, legacy,
+# nor *blocked* (an accountant stopped its payment, e.g. a disputed invoice).
+PAYLINK_PAYABLE_STATES = ("not_paid", "partial")
 
 
 class AccountMove(models.Model):
@@ -63,29 +67,65 @@ class AccountMove(models.Model):
 
     # === BUSINESS METHODS === #
 
+    @api.model
+    def _paylink_payable_domain(self):
+        """Return the domain of the customer invoices a link may take a payment for (but a
+        zero residual, which only the records tell: :meth:`_paylink_get_unpayable_code`)."""
+        return [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", PAYLINK_PAYABLE_STATES),
+        ]
+
+    def _paylink_get_unpayable_code(self):
+        """Return why a customer could not pay this move through a link right now, or ``False``.
+
+        The one payable rule of links: the accountant's error (:meth:`_paylink_check_payable`) and
+        the customer's pay page say it each in their words.
+
+        :return: ``not_invoice``, ``draft``, ``cancel``, ``paid`` (paid, in payment, legacy),
+            ``blocked`` (its payment blocked by an accountant), ``nothing_due`` (reversed, or a zero
+            residual), or ``False``.
+        """
+        self.ensure_one()
+        if self.move_type != "out_invoice":
+            return "not_invoice"
+        if self.state != "posted":
+            return "draft" if self.state == "draft" else "cancel"
+        if self.payment_state == "blocked":
+            return "blocked"
+        if self.payment_state in ("paid", "in_payment", "invoicing_legacy"):
+            return "paid"
+        if self.payment_state not in PAYLINK_PAYABLE_STATES or self.currency_id.is_zero(self.amount_residual):
+            return "nothing_due"
+        return False
+
     def _paylink_is_payable(self):
         """Whether a customer could pay this move through a link right now."""
-        self.ensure_one()
-        return (
-            self.move_type == "out_invoice"
-            and self.state == "posted"
-            and self.payment_state not in ("paid", "in_payment", "reversed")
-            and not self.currency_id.is_zero(self.amount_residual)
-        )
+        return not self._paylink_get_unpayable_code()
+
+    def _paylink_get_unpayable_reason(self):
+        """Return, for the accountant, why no payment link can be made for this move, or ``False``."""
+        code = self._paylink_get_unpayable_code()
+        if not code:
+            return False
+        messages = {
+            "not_invoice": _(
+                "Payment links are for customer invoices only (%(move)s is not one).", move=self.name
+            ),
+            "draft": _("Confirm the invoice before creating a payment link."),
+            "cancel": _("The invoice %(move)s is cancelled.", move=self.name),
+            "blocked": _(
+                "The payment of invoice %(move)s is blocked: unblock it before creating a payment link.",
+                move=self.name,
+            ),
+        }
+        return messages.get(code) or _("The invoice %(move)s has nothing left to pay.", move=self.name)
 
     def _paylink_check_payable(self):
         """Raise a clear error when no payment link can be made for this move."""
-        self.ensure_one()
-        if self.move_type != "out_invoice":
-            raise UserError(
-                _("Payment links are for customer invoices only (%(move)s is not one).", move=self.name)
-            )
-        if self.state == "draft":
-            raise UserError(_("Confirm the invoice before creating a payment link."))
-        if self.state == "cancel":
-            raise UserError(_("The invoice %(move)s is cancelled.", move=self.name))
-        if not self._paylink_is_payable():
-            raise UserError(_("The invoice %(move)s has nothing left to pay.", move=self.name))
+        if reason := self._paylink_get_unpayable_reason():
+            raise UserError(reason)
 
     def _paylink_get_or_create(self):
         """Return the active link of each invoice, creating the missing ones."""
@@ -223,9 +263,7 @@ class AccountMove(models.Model):
             moves = self.search(
                 [
                     ("company_id", "=", company.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("payment_state", "in", ("not_paid", "partial")),
+                    *self._paylink_payable_domain(),
                     ("invoice_date_due", ">=", today - timedelta(days=max(days) + REMINDER_GRACE_DAYS + 1)),
                     ("invoice_date_due", "<=", today - timedelta(days=min(days) - 1)),
                 ],

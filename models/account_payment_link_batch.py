@@ -108,7 +108,13 @@ class AccountPaymentLinkBatch(models.Model):
         payable = moves.filtered(lambda move: move._paylink_is_payable())
         for move in moves - payable:
             counts["skipped"] += 1
-            report.append(_("%(invoice)s: nothing to pay.", invoice=move.display_name))
+            report.append(
+                _(
+                    "%(invoice)s: %(reason)s",
+                    invoice=move.display_name,
+                    reason=move._paylink_get_unpayable_reason(),
+                )
+            )
         # Links made for a bulk sending need no "created" note nor their creator as follower.
         links = payable.with_context(
             mail_create_nolog=True, mail_create_nosubscribe=True

@@ -64,7 +64,8 @@ class ResPartner(models.Model):
         customers in ``companies``.
 
         The balance is in the company currency: the unreconciled receivable of posted entries, so
-        credit notes and unapplied payments lower it (and may make it negative: a credit).
+        credit notes and unapplied payments lower it (and may make it negative: a credit). Invoices
+        whose payment an accountant blocked are left out: a balance link does not ask for them.
         """
         if not self or not companies:
             return {}
@@ -75,6 +76,7 @@ class ResPartner(models.Model):
                 ("account_type", "=", "asset_receivable"),
                 ("parent_state", "=", "posted"),
                 ("reconciled", "=", False),
+                ("move_id.payment_state", "!=", "blocked"),
             ],
             groupby=["partner_id", "company_id"],
             aggregates=["amount_residual:sum"],
@@ -93,9 +95,7 @@ class ResPartner(models.Model):
             [
                 ("company_id", "=", company.id),
                 ("commercial_partner_id", "=", self.commercial_partner_id.id),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
+                *self.env["account.move"]._paylink_payable_domain(),
             ],
             order="invoice_date_due asc, invoice_date asc, id asc",
         )

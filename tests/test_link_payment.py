@@ -145,11 +145,13 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
         self.assertEqual(Tx.search_count([]), before)
 
     def test_unpayable_invoices_start_no_transaction(self):
-        """RELIABILITY 16: paid, cancelled or draft invoices: the route says why, nothing is created."""
+        """RELIABILITY 16: paid, cancelled, draft or blocked invoices: the route says why, nothing is
+        created."""
         cases = {
             "paid": (lambda move: self.pay(move, move.amount_total), "already paid"),
             "cancelled": (lambda move: (move.button_draft(), move.button_cancel()), "cancelled"),
             "draft": (lambda move: move.button_draft(), "not confirmed"),
+            "blocked": (lambda move: move.action_toggle_block_payment(), "cannot be paid online"),
         }
         Tx = self.env["payment.transaction"].sudo()
         for label, (change, reason) in cases.items():

@@ -135,16 +135,18 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
         self.assertFalse(doc.xpath(f"//*[{has_class('o_paylink_amount_due')}]"))
 
     def test_unpayable_invoice_says_why(self):
-        """RELIABILITY 16: paid, cancelled or draft invoices show the reason and no amount due."""
+        """RELIABILITY 16: paid, cancelled, draft or blocked invoices show the reason and no amount due."""
         cases = {
             "paid": lambda move: self.pay(move, move.amount_total),
             "cancelled": lambda move: (move.button_draft(), move.button_cancel()),
             "draft": lambda move: move.button_draft(),
+            "blocked": lambda move: move.action_toggle_block_payment(),
         }
         reasons = {
             "paid": "This invoice is already paid.",
             "cancelled": "This invoice has been cancelled.",
             "draft": "This invoice is not confirmed yet.",
+            "blocked": "This invoice cannot be paid online for now. Please contact us about it.",
         }
         for label, change in cases.items():
             with self.subTest(label):

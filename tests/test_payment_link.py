@@ -67,6 +67,20 @@ class TestPaymentLink(PaylinkTestCommon):
         self.assertAlmostEqual(link.amount, 85.0)
         self.assertEqual(link._get_open_invoices(), self.invoice)
 
+    def test_blocked_invoices_are_left_out_of_balances(self):
+        """An invoice whose payment the accountant blocked (Odoo's *Block payment*, e.g. a dispute)
+        is neither asked for by the balance link nor paid by it, as it gets no reminder."""
+        disputed = self.init_invoice("out_invoice", partner=self.customer, amounts=[200.0], post=True)
+        disputed.action_toggle_block_payment()
+        self.assertEqual(disputed.payment_state, "blocked")
+        link = self.make_link(link_type="balance", partner_id=self.customer.id)
+        self.assertAlmostEqual(link.amount, 115.0)
+        self.assertEqual(link._get_open_invoices(), self.invoice)
+        disputed.action_toggle_block_payment()  # unblocked: asked for again
+        link.invalidate_recordset(["amount"])
+        self.assertAlmostEqual(link.amount, 315.0)
+        self.assertEqual(link._get_open_invoices(), self.invoice | disputed)
+
     def test_custom_link_amount_is_fixed(self):
         link = self.make_link(custom_amount=42.5)
         self.assertAlmostEqual(link.amount, 42.5)
@@ -151,6 +165,8 @@ class TestPaymentLink(PaylinkTestCommon):
         paid = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
         self.pay(paid, paid.amount_total)
         bill = self.init_invoice("in_invoice", partner=self.customer, amounts=[10.0], post=True)
+        blocked = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
+        blocked.action_toggle_block_payment()
         cases = {
             "zero amount": ({"custom_amount": 0.0}, "must be greater than zero"),
             "negative amount": ({"custom_amount": -5.0}, "must be greater than zero"),
@@ -162,6 +178,7 @@ class TestPaymentLink(PaylinkTestCommon):
             "cancelled invoice": ({"link_type": "invoice", "move_id": cancelled.id}, "is cancelled"),
             "paid invoice": ({"link_type": "invoice", "move_id": paid.id}, "nothing left to pay"),
             "vendor bill": ({"link_type": "invoice", "move_id": bill.id}, "customer invoices only"),
+            "blocked invoice": ({"link_type": "invoice", "move_id": blocked.id}, "is blocked: unblock it"),
         }
         for label, (values, message) in cases.items():
             with self.subTest(label), self.assertRaisesRegex(UserError, message):

@@ -74,6 +74,14 @@ class TestReminders(PaylinkTestCommon):
             self.run_cron(self.at_noon_in_new_york(DUE + timedelta(days=offset)))
         self.assertEqual(self.reminders().mapped("reminder_day"), [-3])
 
+    def test_none_while_the_payment_is_blocked(self):
+        self.due_invoice.action_toggle_block_payment()
+        self.run_cron(self.at_noon_in_new_york(DUE))
+        self.assertFalse(self.reminders())
+        self.due_invoice.action_toggle_block_payment()
+        self.run_cron(self.at_noon_in_new_york(DUE + timedelta(days=7)))
+        self.assertEqual(self.reminders().mapped("reminder_day"), [7])
+
     def test_sms_only_to_customers_who_agreed(self):
         self.customer._paylink_record_sms_consent("Text me my reminders.")
         self.run_cron(self.at_noon_in_new_york(DUE))

@@ -518,7 +518,7 @@ class TestBulkSend(PaylinkTestCommon):
         self.pay(paid, paid.amount_total)
         batch = self.bulk(bare | paid | self.invoices[:1])
         self.assertEqual((batch.sent_count, batch.skipped_count, batch.failed_count), (1, 1, 1))
-        self.assertIn("nothing to pay", batch.report)
+        self.assertIn(f"{paid.name} has nothing left to pay", batch.report)
         self.assertIn("no mobile number", batch.report)
         self.assertIn("no email", batch.report)
 
