@@ -53,8 +53,7 @@ class PaymentLinkTwilioController(http.Controller):
         # The signature proved the request comes from Twilio: act as the system on its behalf.
         env = request.env(user=SUPERUSER_ID, su=True)
         if number and keyword in const.SMS_OPT_OUT_KEYWORDS:
-            env["phone.blacklist"]._add([number], message=f"SMS reply: {keyword}")
-            env["res.partner"]._paylink_withdraw_sms_consent_of_number(number)
+            twilio_api.opt_out(env, number, f"SMS reply: {keyword}")
         elif number and keyword in const.SMS_OPT_IN_KEYWORDS:
             env["phone.blacklist"]._remove([number], message=f"SMS reply: {keyword}")
         return request.make_response(EMPTY_TWIML, headers=[("Content-Type", "text/xml")])

@@ -79,12 +79,16 @@ def blacklist_if_opted_out(env, number, error_code):
     :param error_code: Twilio's ``ErrorCode`` of a failed message (at sending or in a callback).
     """
     if str(error_code) == const.TWILIO_OPTED_OUT_ERROR:
-        # sudo: Twilio reports the customer's own STOP; Odoo's blacklist is its record, whoever relays it.
-        env["phone.blacklist"].sudo()._add(
-            [number], message=_lt("Twilio: the customer replied STOP.")._translate(env.lang or "en_US")
-        )
-        # sudo: as above; their consent to reminders goes with it.
-        env["res.partner"].sudo()._paylink_withdraw_sms_consent_of_number(number)
+        opt_out(env, number, _lt("Twilio: the customer replied STOP.")._translate(env.lang or "en_US"))
+
+
+def opt_out(env, number, message):
+    """The owner of ``number`` opted out (STOP): Odoo's blacklist gets the number, with
+    ``message`` in its chatter, and their consent to reminders by SMS goes with it."""
+    # sudo: the customer's own STOP, relayed by Twilio; Odoo's blacklist is its record, whoever relays it.
+    env["phone.blacklist"].sudo()._add([number], message=message)
+    # sudo: as above; their consent to reminders goes with it.
+    env["res.partner"].sudo()._paylink_withdraw_sms_consent_of_number(number)
 
 
 def is_valid_signature(company, url, params, signature, signature_settings=None):
