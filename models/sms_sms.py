@@ -183,7 +183,6 @@ class SmsSms(models.Model):
         if postponed:
             # Their marks stay: a 5xx may hide an accepted SMS, which the next run looks up first.
             _logger.warning("Twilio unavailable: %d SMS left in the queue for a later run", len(postponed))
-            postponed[:1].paylink_attempts += 1
             cron = self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()  # sudo: re-trigger Odoo's SMS cron
             cron._trigger(fields.Datetime.now() + timedelta(minutes=const.TWILIO_QUEUE_RETRY_MINUTES))
         (self - postponed).mail_message_id._notify_message_notification_update()
@@ -207,8 +206,10 @@ class SmsSms(models.Model):
                     log._paylink_set_state("queued", twilio_sid=result["sid"])
                 accepted |= item.sms
             elif result.get("transient") and item.attempts + 1 < const.TWILIO_MAX_QUEUE_ATTEMPTS:
-                # Twilio is down: stop hammering it; what has not left waits for the next run.
+                # Twilio is down: stop hammering it; what has not left waits for the next run. This
+                # SMS was tried: one more run counted against it (those never tried are not).
                 postponed |= item.sms
+                item.sms.paylink_attempts = item.attempts + 1
                 for other in pending:
                     other.cancel()
             else:

@@ -326,6 +326,19 @@ class TestSendWizard(PaylinkTestCommon):
         sms.resend_failed()
         self.assertEqual(len(self.twilio.messages), 1)
 
+    def test_twilio_down_counts_the_run_against_each_sms_it_refused(self):
+        """Twilio down while several SMS are in flight: each of them has the run counted, so each
+        fails after the same number of runs, none is retried forever."""
+        for number in ("+14155550134", "+14155550135", "+14155550136"):
+            self.link._paylink_send(sms_number=number)
+        sms = self.sms_of(self.link)
+        self.assertEqual(len(sms), 3)
+        self.twilio.fail_next(503, None, "Service Unavailable", times=3 * (1 + 3))
+        self.assertFalse(self.process_sms_queue())
+        self.assertEqual(len(self.twilio.requests), 3 * (1 + 3), "each SMS was tried, with its retries")
+        self.assertEqual(sorted(sms.mapped("paylink_attempts")), [1, 1, 1])
+        self.assertEqual(set(sms.mapped("state")), {"outgoing"})
+
     def test_every_twilio_call_has_a_timeout(self):
         client = twilio_api.get_client(self.company)
         self.assertEqual(client.http_client.timeout, const.TWILIO_TIMEOUT)
