@@ -1,7 +1,6 @@
 import logging
 
 from odoo import fields, http
-from odoo.exceptions import ValidationError
 from odoo.http import request
 from odoo.tools import consteq
 
@@ -104,71 +103,7 @@ class PaymentLinkController(PaymentPortal):
             "account.action_report_payment_receipt", payment_sudo, payment_sudo.name
         )
 
-    # === PAYMENT RULES === #
-
-    def _paylink_get_unavailable_reason(self, link_sudo):
-        """Return why the link cannot take a payment now, or ``False`` when it can."""
-        env = request.env
-        if link_sudo.state == "paid":
-            return env._("This link has already been paid.")
-        # The invoice's payable rule (account.move), in the customer's words.
-        code = link_sudo.link_type == "invoice" and link_sudo.move_id._paylink_get_unpayable_code()
-        invoice_reasons = {
-            "draft": env._("This invoice is not confirmed yet."),
-            "cancel": env._("This invoice has been cancelled."),
-            "paid": env._("This invoice is already paid."),
-            "blocked": env._("This invoice cannot be paid online for now. Please contact us about it."),
-        }
-        if code in invoice_reasons:
-            return invoice_reasons[code]
-        if link_sudo.payment_pending:
-            return env._(
-                "Your payment is being processed. This page will show it as paid once the "
-                "payment provider has confirmed it; no other payment is needed."
-            )
-        if code or link_sudo.currency_id.compare_amounts(link_sudo.amount, 0.0) <= 0:
-            return env._("There is nothing left to pay.")
-        return False
-
-    def _paylink_get_amount_to_pay(self, link_sudo):
-        """Return what the customer pays now, before any tip: the discounted amount when an
-        early-payment discount applies, else the amount due."""
-        early_payment = (
-            link_sudo.move_id._paylink_get_early_payment() if link_sudo.link_type == "invoice" else {}
-        )
-        return early_payment.get("amount_due", link_sudo.amount)
-
-    def _paylink_get_tips_offered(self, link_sudo, unavailable_reason=None):
-        """Return the tip percentages the page offers: none unless tips are enabled with an account
-        to post them to, and something is due.
-
-        :param unavailable_reason: :meth:`_paylink_get_unavailable_reason`, when already known.
-        """
-        if unavailable_reason is None:
-            unavailable_reason = self._paylink_get_unavailable_reason(link_sudo)
-        company = link_sudo.company_id
-        if (
-            not (company.paylink_tips_enabled and company.paylink_tip_account_id)
-            or link_sudo.link_type == "custom"
-            or unavailable_reason
-        ):
-            return []
-        return company._paylink_get_tip_percentages()
-
-    def _paylink_compute_tip(self, link_sudo, percent, amount, offered=None):
-        """Return the tip for ``percent`` of ``amount``, computed here and never taken from the browser.
-
-        :param percent: one of the company's tip percentages, or 0.
-        :param offered: :meth:`_paylink_get_tips_offered`, when already known.
-        :raise ValidationError: for a percentage the company does not offer.
-        """
-        if not percent:
-            return 0.0
-        if offered is None:
-            offered = self._paylink_get_tips_offered(link_sudo)
-        if float(percent) not in offered:
-            raise ValidationError(request.env._("This tip is not offered."))
-        return link_sudo.currency_id.round(amount * float(percent) / 100.0)
+    # === DOCUMENTS === #
 
     def _paylink_get_documents(self, link_sudo):
         """Return the invoices whose PDF the link's holder may download."""
@@ -185,8 +120,8 @@ class PaymentLinkController(PaymentPortal):
         """
         move_sudo = link_sudo.move_id if link_sudo.link_type == "invoice" else link_sudo.move_id.browse()
         invoices = link_sudo._get_open_invoices()
-        reason = self._paylink_get_unavailable_reason(link_sudo)
-        tips = self._paylink_get_tips_offered(link_sudo, unavailable_reason=reason)
+        reason = link_sudo._get_unavailable_reason()
+        tips = link_sudo._get_tips_offered(unavailable_reason=reason)
         early_payment = move_sudo._paylink_get_early_payment() if move_sudo and not reason else {}
         return {
             "link": link_sudo,
@@ -245,7 +180,7 @@ class PaymentLinkController(PaymentPortal):
         currency = link_sudo.currency_id
         options = []
         for percent in [0, *percentages]:
-            tip = self._paylink_compute_tip(link_sudo, percent, amount, offered=percentages)
+            tip = link_sudo._get_tip_amount(percent, amount, offered=percentages)
             total = currency.round(amount + tip)
             options.append(
                 {
@@ -271,7 +206,7 @@ class PaymentLinkController(PaymentPortal):
         partner_sudo = link_sudo.partner_id
         currency = link_sudo.currency_id
         if amount is None:
-            amount = self._paylink_get_amount_to_pay(link_sudo)
+            amount = link_sudo._get_amount_to_pay()
         report = {}
         # sudo: the public customer reads the providers and methods the page offers, as on the portal.
         providers_sudo = (

@@ -88,11 +88,11 @@ class PaymentLinkPaymentController(PaymentLinkController):
         :return: dict with ``amount`` (tip included), ``tip_amount``, ``invoices``.
         :raise ValidationError: when the link cannot take a payment now, or the tip is not offered.
         """
-        if reason := self._paylink_get_unavailable_reason(link_sudo):
+        if reason := link_sudo._get_unavailable_reason():
             raise ValidationError(reason)
-        amount = self._paylink_get_amount_to_pay(link_sudo)
-        offered = self._paylink_get_tips_offered(link_sudo, unavailable_reason=False)
-        tip = self._paylink_compute_tip(link_sudo, tip_percent, amount, offered=offered)
+        amount = link_sudo._get_amount_to_pay()
+        offered = link_sudo._get_tips_offered(unavailable_reason=False)
+        tip = link_sudo._get_tip_amount(tip_percent, amount, offered=offered)
         return {
             "amount": link_sudo.currency_id.round(amount + tip),
             "tip_amount": tip,
