@@ -42,9 +42,6 @@ class ResCompany(models.Model):
         default=8,
         help="How many SMS of a batch are handed to Twilio at the same time.",
     )
-    paylink_sms_unavailable_reason = fields.Char(
-        string="Why SMS Cannot Be Sent", compute="_compute_paylink_sms_unavailable_reason"
-    )
     paylink_twilio_sender = fields.Char(
         string="Twilio SMS Sender",
         help="A phone number in E.164 format (+15551234567) or a Messaging Service SID (MG...).",
@@ -347,24 +344,6 @@ class ResCompany(models.Model):
         self.ensure_one()
         if problem := self._paylink_get_sms_gateway_problem():
             raise UserError(problem)
-
-    @api.depends(
-        "paylink_sms_gateway",
-        "paylink_twilio_account_sid",
-        "paylink_twilio_auth_token",
-        "paylink_twilio_sender",
-    )
-    @api.depends_context("uid")
-    def _compute_paylink_sms_unavailable_reason(self):
-        # What the send wizards offer. The right itself is enforced by the record rules on the
-        # sending log and bulk sendings; this only keeps the SMS channel unticked for the others.
-        may_send_sms = self.env.user.has_group("account_payment_link.group_paylink_sms")
-        for company in self:
-            if not may_send_sms:
-                reason = _("You are not allowed to send SMS; ask an administrator for the SMS sender right.")
-            else:
-                reason = company._paylink_get_sms_gateway_problem()
-            company.paylink_sms_unavailable_reason = reason
 
     @api.model
     def paylink_get_hub_info(self):

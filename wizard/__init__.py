@@ -1,3 +1,4 @@
 from . import account_payment_link_expiry
+from . import account_payment_link_send_mixin
 from . import account_payment_link_send
 from . import account_payment_link_send_bulk

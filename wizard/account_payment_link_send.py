@@ -12,6 +12,7 @@ class AccountPaymentLinkSend(models.TransientModel):
     """Send one payment link by SMS, by email, or both."""
 
     _name = "account.payment.link.send"
+    _inherit = ["account.payment.link.send.mixin"]
     _description = "Send Payment Link"
 
     link_id = fields.Many2one("account.payment.link", required=True, readonly=True, ondelete="cascade")
@@ -25,7 +26,6 @@ class AccountPaymentLinkSend(models.TransientModel):
     channel_email = fields.Boolean(
         string="By Email", compute="_compute_channel_email", store=True, readonly=False
     )
-    sms_unavailable_reason = fields.Char(related="company_id.paylink_sms_unavailable_reason")
 
     sms_number = fields.Char(string="Mobile", compute="_compute_recipients", store=True, readonly=False)
     sms_number_warning = fields.Char(compute="_compute_sms_number_warning")

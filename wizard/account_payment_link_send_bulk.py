@@ -8,6 +8,7 @@ class AccountPaymentLinkSendBulk(models.TransientModel):
     """Send the payment links of the invoices selected in the list."""
 
     _name = "account.payment.link.send.bulk"
+    _inherit = ["account.payment.link.send.mixin"]
     _description = "Send Payment Links"
 
     move_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
@@ -15,7 +16,6 @@ class AccountPaymentLinkSendBulk(models.TransientModel):
     invoice_count = fields.Integer(compute="_compute_invoice_count")
     channel_sms = fields.Boolean(string="By SMS", compute="_compute_channel_sms", store=True, readonly=False)
     channel_email = fields.Boolean(string="By Email", default=True)
-    sms_unavailable_reason = fields.Char(related="company_id.paylink_sms_unavailable_reason")
     force = fields.Boolean(
         string="Send again to those already sent",
         help="Without it, links sent by the same channel within the resend window are skipped.",
