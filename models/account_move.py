@@ -18,8 +18,9 @@ _logger = logging.getLogger(__name__)
 # Days a missed reminder step (quiet hours, a cron down) may still be sent.
 REMINDER_GRACE_DAYS = 2
 # The payment states in which a customer may pay an invoice through a link (and is reminded of it,
-# and finds it in their balance): not paid yet, or partly. Not paid, in payment, reversed, legacy,
-# nor *blocked* (an accountant stopped its payment, e.g. a disputed invoice).
+# and finds it in their balance): nothing paid yet, or part of it. Not ``paid``, ``in_payment``,
+# ``reversed``, ``invoicing_legacy``, nor ``blocked`` (an accountant stopped its payment, e.g. a
+# disputed invoice).
 PAYLINK_PAYABLE_STATES = ("not_paid", "partial")
 
 
@@ -68,7 +69,7 @@ class AccountMove(models.Model):
     # === BUSINESS METHODS === #
 
     @api.model
-    def _paylink_payable_domain(self):
+    def _paylink_get_payable_domain(self):
         """Return the domain of the customer invoices a link may take a payment for (but a
         zero residual, which only the records tell: :meth:`_paylink_get_unpayable_code`)."""
         return [
@@ -88,17 +89,17 @@ class AccountMove(models.Model):
             residual), or ``False``.
         """
         self.ensure_one()
-        if self.move_type != "out_invoice":
-            return "not_invoice"
-        if self.state != "posted":
-            return "draft" if self.state == "draft" else "cancel"
-        if self.payment_state == "blocked":
-            return "blocked"
-        if self.payment_state in ("paid", "in_payment", "invoicing_legacy"):
-            return "paid"
-        if self.payment_state not in PAYLINK_PAYABLE_STATES or self.currency_id.is_zero(self.amount_residual):
-            return "nothing_due"
-        return False
+        checks = (
+            (self.move_type != "out_invoice", "not_invoice"),
+            (self.state == "draft", "draft"),
+            (self.state == "cancel", "cancel"),
+            (self.payment_state in ("paid", "in_payment", "invoicing_legacy"), "paid"),
+            # Odoo keeps "blocked" after the invoice is paid: once nothing is due, that is what counts.
+            (self.currency_id.is_zero(self.amount_residual), "nothing_due"),
+            (self.payment_state == "blocked", "blocked"),
+            (self.payment_state not in PAYLINK_PAYABLE_STATES, "nothing_due"),
+        )
+        return next((code for applies, code in checks if applies), False)
 
     def _paylink_is_payable(self):
         """Whether a customer could pay this move through a link right now."""
@@ -132,10 +133,11 @@ class AccountMove(models.Model):
         links = self.env["account.payment.link"]
         to_create = self.env["account.move"]
         for move in self:
+            # An existing link too: the invoice may have been blocked or paid since it was made.
+            move._paylink_check_payable()
             if move.paylink_id:
                 links |= move.paylink_id
             else:
-                move._paylink_check_payable()
                 to_create |= move
         if to_create:
             links |= self.env["account.payment.link"].create(
@@ -189,6 +191,7 @@ class AccountMove(models.Model):
             lambda move: (
                 move.company_id.paylink_auto_send
                 and move.paylink_id
+                and move._paylink_is_payable()
                 and (move.company_id.paylink_auto_send_email or move.company_id.paylink_auto_send_sms)
             )
         )
@@ -263,7 +266,7 @@ class AccountMove(models.Model):
             moves = self.search(
                 [
                     ("company_id", "=", company.id),
-                    *self._paylink_payable_domain(),
+                    *self._paylink_get_payable_domain(),
                     ("invoice_date_due", ">=", today - timedelta(days=max(days) + REMINDER_GRACE_DAYS + 1)),
                     ("invoice_date_due", "<=", today - timedelta(days=min(days) - 1)),
                 ],

@@ -333,6 +333,8 @@ class AccountPaymentLink(models.Model):
         self.ensure_one()
         if self.state != "active":
             raise UserError(_("Only active links can be sent (%(link)s is not).", link=self.name))
+        if self.link_type == "invoice":
+            self.move_id._paylink_check_payable()
         return {
             "type": "ir.actions.act_window",
             "name": _("Send Payment Link"),
@@ -395,15 +397,17 @@ class AccountPaymentLink(models.Model):
             "draft": env._("This invoice is not confirmed yet."),
             "cancel": env._("This invoice has been cancelled."),
             "paid": env._("This invoice is already paid."),
-            "blocked": env._("This invoice cannot be paid online for now. Please contact us about it."),
         }
         if code in invoice_reasons:
             return invoice_reasons[code]
+        # A payment on its way is what the customer must hear first, whatever happened since.
         if self.payment_pending:
             return env._(
                 "Your payment is being processed. This page will show it as paid once the "
                 "payment provider has confirmed it; no other payment is needed."
             )
+        if code == "blocked":
+            return env._("This invoice cannot be paid online for now. Please contact us about it.")
         if code or self.currency_id.compare_amounts(self.amount, 0.0) <= 0:
             return env._("There is nothing left to pay.")
         return False
@@ -456,6 +460,11 @@ class AccountPaymentLink(models.Model):
         return self.move_id.partner_id or self.partner_id
 
     def _paylink_send(self, sms_number=False, email_partner=False, note=False, **kwargs):
-        """Send the link from its invoice's chatter, else its own; see ``_paylink_send_link``."""
+        """Send the link from its invoice's chatter, else its own; see ``_paylink_send_link``.
+
+        :raise UserError: for an invoice that cannot be paid now (blocked, paid, cancelled since).
+        """
         self.ensure_one()
+        if self.link_type == "invoice":
+            self.move_id._paylink_check_payable()
         return (self.move_id or self)._paylink_send_link(self, sms_number, email_partner, note, **kwargs)

@@ -108,13 +108,7 @@ class AccountPaymentLinkBatch(models.Model):
         payable = moves.filtered(lambda move: move._paylink_is_payable())
         for move in moves - payable:
             counts["skipped"] += 1
-            report.append(
-                _(
-                    "%(invoice)s: %(reason)s",
-                    invoice=move.display_name,
-                    reason=move._paylink_get_unpayable_reason(),
-                )
-            )
+            report.append(self._get_skip_line(move))
         # Links made for a bulk sending need no "created" note nor their creator as follower.
         links = payable.with_context(
             mail_create_nolog=True, mail_create_nosubscribe=True
@@ -183,6 +177,20 @@ class AccountPaymentLinkBatch(models.Model):
                 "report": "\n".join(filter(None, [batch_sudo.report, *map(str, report)])) or False,
             }
         )
+
+    @api.model
+    def _get_skip_line(self, move):
+        """Return the report's line of an invoice that cannot be paid through a link."""
+        code = move._paylink_get_unpayable_code()
+        if code == "blocked":
+            return _("%(invoice)s: its payment is blocked.", invoice=move.display_name)
+        if code == "draft":
+            return _("%(invoice)s: not confirmed.", invoice=move.display_name)
+        if code == "cancel":
+            return _("%(invoice)s: cancelled.", invoice=move.display_name)
+        if code == "not_invoice":
+            return _("%(invoice)s: not a customer invoice.", invoice=move.display_name)
+        return _("%(invoice)s: nothing to pay.", invoice=move.display_name)
 
     def _send_link(self, link, sms_number, email_partner, *, rendered, opted_out, isolated=False):
         """Send one link of a chunk; return ``(outcome, report lines)``, the outcome ``sent`` or

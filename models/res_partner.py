@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 
 from ..tools.sms_text import check_sms_number
+from .account_move import PAYLINK_PAYABLE_STATES
 
 
 class ResPartner(models.Model):
@@ -65,7 +66,8 @@ class ResPartner(models.Model):
 
         The balance is in the company currency: the unreconciled receivable of posted entries, so
         credit notes and unapplied payments lower it (and may make it negative: a credit). Invoices
-        whose payment an accountant blocked are left out: a balance link does not ask for them.
+        that cannot be paid through a link (their payment blocked by an accountant, legacy) are left
+        out: a balance link does not ask for them.
         """
         if not self or not companies:
             return {}
@@ -76,7 +78,11 @@ class ResPartner(models.Model):
                 ("account_type", "=", "asset_receivable"),
                 ("parent_state", "=", "posted"),
                 ("reconciled", "=", False),
-                ("move_id.payment_state", "!=", "blocked"),
+                # Customer invoices count while payable (not blocked, legacy...); credit notes and
+                # payments always lower the balance.
+                "|",
+                ("move_id.move_type", "!=", "out_invoice"),
+                ("move_id.payment_state", "in", PAYLINK_PAYABLE_STATES),
             ],
             groupby=["partner_id", "company_id"],
             aggregates=["amount_residual:sum"],
@@ -95,7 +101,7 @@ class ResPartner(models.Model):
             [
                 ("company_id", "=", company.id),
                 ("commercial_partner_id", "=", self.commercial_partner_id.id),
-                *self.env["account.move"]._paylink_payable_domain(),
+                *self.env["account.move"]._paylink_get_payable_domain(),
             ],
             order="invoice_date_due asc, invoice_date asc, id asc",
         )

@@ -250,6 +250,15 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
         self.assertEqual(link.state, "paid")
         self.assertEqual(len(link.transaction_ids.payment_id), 1)
 
+    def test_a_pending_payment_is_still_said_after_the_invoice_is_blocked(self):
+        """The customer paid (pending at their bank), then the accountant blocked the invoice: the
+        page says the payment is on its way, not "contact us", so they do not pay twice."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        self.pay_link(link, state="pending")
+        self.invoice.action_toggle_block_payment()
+        self.assertIn("being processed", self.url_open(f"/pay/{self.token_of(link)}").text)
+        self.assertIn("being processed", self.error_of(self.start_payment(link)))
+
     def test_pending_payment_then_done(self):
         """RELIABILITY 28: a payment in progress blocks a second one; success pays the link."""
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)

@@ -69,7 +69,8 @@ class TestPaymentLink(PaylinkTestCommon):
 
     def test_blocked_invoices_are_left_out_of_balances(self):
         """An invoice whose payment the accountant blocked (Odoo's *Block payment*, e.g. a dispute)
-        is neither asked for by the balance link nor paid by it, as it gets no reminder."""
+        is not asked for by the balance link nor among the invoices its payment goes to; a blocked
+        credit note still lowers the balance (blocking is about paying, not crediting)."""
         disputed = self.init_invoice("out_invoice", partner=self.customer, amounts=[200.0], post=True)
         disputed.action_toggle_block_payment()
         self.assertEqual(disputed.payment_state, "blocked")
@@ -80,6 +81,29 @@ class TestPaymentLink(PaylinkTestCommon):
         link.invalidate_recordset(["amount"])
         self.assertAlmostEqual(link.amount, 315.0)
         self.assertEqual(link._get_open_invoices(), self.invoice | disputed)
+        credit_note = self.init_invoice("out_refund", partner=self.customer, amounts=[30.0], post=True)
+        credit_note.action_toggle_block_payment()
+        link.invalidate_recordset(["amount"])
+        self.assertAlmostEqual(link.amount, 285.0)
+
+    def test_a_blocked_invoice_keeps_its_link_manageable(self):
+        """Blocking an invoice with an active link refuses new links and sending it, not managing it:
+        its expiry changes, it is revoked; once paid in full, it is simply paid (Odoo keeps the
+        invoice "blocked" then)."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        self.invoice.action_toggle_block_payment()
+        with self.assertRaisesRegex(UserError, "is blocked: unblock it"):
+            link.with_user(self.user_sms_sender).action_send()
+        new_date = fields.Date.today() + timedelta(days=60)
+        self.env["account.payment.link.expiry"].with_user(self.user_manager).with_context(
+            active_model="account.payment.link", active_ids=link.ids
+        ).create({"expiry_date": new_date}).action_apply()
+        self.assertEqual(link.expiry_date, new_date)
+        link.with_user(self.user_manager).action_revoke()
+        self.assertEqual(link.state, "revoked")
+        self.pay(self.invoice, self.invoice.amount_total)
+        self.assertEqual(self.invoice.payment_state, "blocked")
+        self.assertEqual(self.invoice._paylink_get_unpayable_code(), "nothing_due")
 
     def test_custom_link_amount_is_fixed(self):
         link = self.make_link(custom_amount=42.5)

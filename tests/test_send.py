@@ -333,10 +333,28 @@ class TestSendWizard(PaylinkTestCommon):
             self.link._paylink_send(sms_number=number)
         sms = self.sms_of(self.link)
         self.assertEqual(len(sms), 3)
+        # 8 at once (the default): all three are in flight when Twilio answers 503.
         self.twilio.fail_next(503, None, "Service Unavailable", times=3 * (1 + 3))
         self.assertFalse(self.process_sms_queue())
-        self.assertEqual(len(self.twilio.requests), 3 * (1 + 3), "each SMS was tried, with its retries")
+        self.assertEqual(len(self.twilio.requests), 3 * (1 + 3), "each tried, with its retries")
         self.assertEqual(sorted(sms.mapped("paylink_attempts")), [1, 1, 1])
+        self.assertEqual(set(sms.mapped("state")), {"outgoing"})
+
+    def test_twilio_down_counts_no_run_against_the_sms_never_handed_over(self):
+        """One at a time, 4 SMS per window: Twilio down on the first, the run stops; the SMS of the
+        next window never left and have nothing counted."""
+        self.company.paylink_sms_concurrency = 1
+        for i in range(6):
+            self.link._paylink_send(sms_number=f"+1415555013{i}")
+        sms = self.sms_of(self.link).sorted("id")
+        self.assertEqual(len(sms), 6)
+        self.twilio.fail_next(503, None, "Service Unavailable", times=100)
+        self.assertFalse(self.process_sms_queue())
+        attempts = sms.mapped("paylink_attempts")
+        self.assertEqual(attempts[0], 1, "the first was tried")
+        self.assertEqual(attempts[4:], [0, 0], "the next window's never left")
+        # Those of the first window that had started when the run stopped were tried and counted.
+        self.assertEqual(len(self.twilio.requests), (1 + 3) * sum(attempts))
         self.assertEqual(set(sms.mapped("state")), {"outgoing"})
 
     def test_every_twilio_call_has_a_timeout(self):
@@ -413,6 +431,23 @@ class TestSendWizard(PaylinkTestCommon):
         self.company.paylink_auto_send = False
         other = self.init_invoice("out_invoice", partner=self.customer, amounts=[40.0], post=True)
         self.assertFalse(other.paylink_id.message_log_ids)
+
+    def test_the_link_of_a_blocked_invoice_is_not_sent(self):
+        """A blocked invoice keeps its active link, which is sent by no path: the wizard, the
+        invoice's button, nor auto-send when the invoice is confirmed again."""
+        wizard = self.open_send_wizard(self.link)
+        self.invoice.action_toggle_block_payment()
+        with self.assertRaisesRegex(UserError, "is blocked: unblock it"):
+            wizard.action_send()
+        with self.assertRaisesRegex(UserError, "is blocked: unblock it"):
+            self.invoice.with_user(self.user_sms_sender).action_paylink_send()
+        self.company.write({"paylink_auto_send": True, "paylink_auto_send_sms": True,
+                            "paylink_auto_send_email": True})  # fmt: skip
+        self.invoice.button_draft()
+        self.invoice.action_post()
+        self.assertEqual((self.invoice.payment_state, self.invoice.paylink_id), ("blocked", self.link))
+        self.assertFalse(self.link.message_log_ids)
+        self.assertFalse(self.sms_of(self.link))
 
 
 @tagged("post_install", "-at_install")
@@ -529,9 +564,12 @@ class TestBulkSend(PaylinkTestCommon):
         bare = self.init_invoice("out_invoice", partner=no_contact, amounts=[5.0], post=True)
         paid = self.init_invoice("out_invoice", partner=self.customer, amounts=[5.0], post=True)
         self.pay(paid, paid.amount_total)
-        batch = self.bulk(bare | paid | self.invoices[:1])
-        self.assertEqual((batch.sent_count, batch.skipped_count, batch.failed_count), (1, 1, 1))
-        self.assertIn(f"{paid.name} has nothing left to pay", batch.report)
+        blocked = self.init_invoice("out_invoice", partner=self.customer, amounts=[5.0], post=True)
+        blocked.action_toggle_block_payment()
+        batch = self.bulk(bare | paid | blocked | self.invoices[:1])
+        self.assertEqual((batch.sent_count, batch.skipped_count, batch.failed_count), (1, 2, 1))
+        self.assertIn(f"{paid.name}: nothing to pay.", batch.report)
+        self.assertIn(f"{blocked.name}: its payment is blocked.", batch.report)
         self.assertIn("no mobile number", batch.report)
         self.assertIn("no email", batch.report)
 

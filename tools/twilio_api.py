@@ -83,8 +83,12 @@ def blacklist_if_opted_out(env, number, error_code):
 
 
 def opt_out(env, number, message):
-    """The owner of ``number`` opted out (STOP): Odoo's blacklist gets the number, with
-    ``message`` in its chatter, and their consent to reminders by SMS goes with it."""
+    """The owner of ``number`` opted out (STOP): Odoo's blacklist gets the number and their
+    consent to reminders by SMS goes with it.
+
+    :param number: the number, E.164 (as Twilio sends it).
+    :param message: what the blacklist's chatter says about it.
+    """
     # sudo: the customer's own STOP, relayed by Twilio; Odoo's blacklist is its record, whoever relays it.
     env["phone.blacklist"].sudo()._add([number], message=message)
     # sudo: as above; their consent to reminders goes with it.
