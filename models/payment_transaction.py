@@ -89,13 +89,20 @@ class PaymentTransaction(models.Model):
                 )
 
     def _create_payment(self, **extra_create_values):
-        """Override of `account_payment` to write a link's tip off to the company's tip account.
+        """Override of `account_payment` to write a link's tip off to the company's tip account,
+        and to settle a balance link's invoices with the credits its amount counted.
 
         The payment is the whole amount charged; the tip is a write-off line so that the invoices
         are paid exactly and the customer keeps no credit. When the tip hides the amount that
         Odoo compares with the early-payment-discounted amount, the discount is applied here. A
         refund gives back its share of the tip from the tip account, so the customer owes nothing.
         """
+        payment = self._paylink_create_payment_with_tip(**extra_create_values)
+        if self.paylink_id.link_type == "balance" and self.operation != "refund":
+            self._paylink_apply_open_credits()
+        return payment
+
+    def _paylink_create_payment_with_tip(self, **extra_create_values):
         tip = self._paylink_get_signed_tip()
         if self.currency_id.is_zero(tip):
             return super()._create_payment(**extra_create_values)
@@ -116,6 +123,42 @@ class PaymentTransaction(models.Model):
             }
         )
         return super()._create_payment(write_off_line_vals=write_off_line_vals, **extra_create_values)
+
+    def _paylink_apply_open_credits(self):
+        """Apply the customer's open credits (credit notes, unapplied payments) to the invoices a
+        balance payment left open.
+
+        A balance link asks for the open invoices less those credits, and Odoo reconciles the
+        payment with the invoices alone: without this, the last invoices would stay partly paid
+        (and be reminded) while the customer owes nothing.
+        """
+        self.ensure_one()
+        invoice_lines = self.invoice_ids.filtered(lambda move: move.state == "posted").line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable" and not line.reconciled
+        )
+        if not invoice_lines:
+            return
+        # sudo: the accounting consequence of the recorded payment, whoever post-processes it.
+        credits = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("partner_id", "child_of", self.partner_id.commercial_partner_id.id),
+                    ("account_id", "in", invoice_lines.account_id.ids),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                    ("amount_residual", "<", 0.0),
+                ],
+                order="date, id",
+            )
+        )
+        for account in credits.account_id:
+            lines = (invoice_lines | credits).filtered(
+                lambda line, account=account: line.account_id == account
+            )
+            lines.sudo().reconcile()  # sudo: as above
 
     def _paylink_get_signed_tip(self):
         """Return the tip to write off, signed as a write-off line's ``amount_currency``: a credit

@@ -164,6 +164,21 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
                     self.assertIn(reason, self.error_of(self.start_payment(link)))
                 self.assertEqual(Tx.search_count([]), before)
 
+    def test_balance_link_payment_applies_the_credits_it_counted(self):
+        """The balance is the invoices less the open credit note: once it is paid, every invoice is
+        paid (none left partly paid, to be reminded) and the credit note is used."""
+        older = self.init_invoice(
+            "out_invoice", partner=self.customer, amounts=[20.0], invoice_date="2020-01-01", post=True
+        )
+        credit_note = self.init_invoice("out_refund", partner=self.customer, amounts=[30.0], post=True)
+        link = self.make_link(link_type="balance", partner_id=self.customer.id)
+        self.assertAlmostEqual(link.amount, 115.0 + 20.0 - 30.0)
+        tx = self.pay_link(link)
+        self.assertAlmostEqual(tx.amount, 105.0)
+        for move in older | self.invoice | credit_note:
+            self.assertIn(move.payment_state, ("paid", "in_payment"), move.name)
+        self.assertAlmostEqual(self.receivable_residual(self.customer), 0.0)
+
     def test_balance_link_pays_two_invoices_oldest_first(self):
         older = self.init_invoice(
             "out_invoice", partner=self.customer, amounts=[20.0], invoice_date="2020-01-01", post=True
