@@ -4,6 +4,7 @@ import secrets
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools import SQL
 
 from ..controllers.main import PaymentLinkController
 from .account_payment_link_message import FAILED_STATES, SMS_STATES
@@ -189,6 +190,21 @@ class AccountPaymentLink(models.Model):
             link.last_sent_date = max(sent.mapped("create_date"), default=False)
             link.sms_state = last_sms.state
             link.sms_failure_reason = last_sms.failure_reason
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        # Last Sent is read from the sending log (not stored, so that Odoo's SMS and mail queues
+        # never write the link at once): the link list sorts by it all the same.
+        if fname != "last_sent_date":
+            return super()._field_to_sql(alias, fname, query, flush)
+        Log = self.env["account.payment.link.message"]
+        return SQL(
+            "(SELECT MAX(log.create_date) FROM %s log WHERE log.link_id = %s AND log.state NOT IN %s)",
+            SQL.identifier(Log._table),
+            SQL.identifier(alias, "id"),
+            tuple(FAILED_STATES),
+            # A log is inserted when created; its state may change in the cache after.
+            to_flush=Log._fields["state"] if flush else None,
+        )
 
     def _search_sms_state(self, operator, value):
         """Links whose last SMS is (``=``, ``in``) or is not (``!=``, ``not in``) in a state;

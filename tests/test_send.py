@@ -217,6 +217,34 @@ class TestSendWizard(PaylinkTestCommon):
         with self.assertRaisesRegex(UserError, "Twilio is not configured"):
             wizard.action_send()
 
+    def test_the_link_list_sorts_by_last_sent(self):
+        """*Last Sent* comes from the sending log (not stored) and the list still sorts by it; a
+        link whose only message failed counts as never sent."""
+        earlier, later, failed = (self.make_link() for _i in range(3))
+        for link in (earlier, later):
+            link._paylink_send(email_partner=self.customer)
+        failed._paylink_send(sms_number="+1 415 555 0134")
+        failed.message_log_ids.sudo()._paylink_set_state("failed")  # as Twilio's callback would
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE account_payment_link_message SET create_date = create_date - interval '1 day'"
+            " WHERE link_id = %s",
+            [earlier.id],
+        )
+        self.env.invalidate_all()
+        Link = self.env["account.payment.link"].with_user(self.user_accountant)
+        self.assertTrue(Link.fields_get(["last_sent_date"])["last_sent_date"]["sortable"])
+        links = earlier | later | failed
+        self.assertEqual(
+            Link.search([("id", "in", links.ids)], order="last_sent_date, id"), earlier | later | failed
+        )
+        self.assertEqual(
+            Link.search([("id", "in", links.ids)], order="last_sent_date desc, id"), failed | later | earlier
+        )
+        self.assertEqual(
+            (failed.last_sent_date, earlier.last_sent_date < later.last_sent_date), (False, True)
+        )
+
     def test_landline_and_invalid_numbers_refused_before_sending(self):
         """RELIABILITY 22: a clear message, nothing queued, nothing sent."""
         for number, message in (
