@@ -117,7 +117,12 @@ class AccountPaymentLink(models.Model):
     )
     # Read from the sending log, not stored: the SMS and the mail queues, which run at the same
     # time in two cron workers, update the log's rows, never the link's (no write conflicts).
-    last_sent_date = fields.Datetime(string="Last Sent", compute="_compute_sending_status", compute_sudo=True)
+    last_sent_date = fields.Datetime(
+        string="Last Sent",
+        compute="_compute_sending_status",
+        compute_sudo=True,
+        search="_search_last_sent_date",
+    )
     sms_state = fields.Selection(
         selection=SMS_STATES,
         string="SMS Status",
@@ -205,6 +210,30 @@ class AccountPaymentLink(models.Model):
             # A log is inserted when created; its state may change in the cache after.
             to_flush=Log._fields["state"] if flush else None,
         )
+
+    def _search_last_sent_date(self, operator, value):
+        """Links by *Last Sent*, in SQL as the list sorts and groups them (:meth:`_field_to_sql`)."""
+        if operator not in ("=", "!=", "<", "<=", ">", ">="):
+            raise UserError(
+                _("Operation not supported on the last sent date: %(operator)s", operator=operator)
+            )
+        last_sent = self._field_to_sql("link", "last_sent_date")
+        if value in (False, None):
+            if operator not in ("=", "!="):
+                raise UserError(
+                    _("Operation not supported on the last sent date: %(operator)s", operator=operator)
+                )
+            condition = SQL("%s IS NULL" if operator == "=" else "%s IS NOT NULL", last_sent)
+        else:
+            # operator: one of the six above, never the caller's text.
+            condition = SQL(f"%s {operator} %s", last_sent, fields.Datetime.to_datetime(value))
+        return [
+            (
+                "id",
+                "in",
+                SQL("(SELECT link.id FROM %s link WHERE %s)", SQL.identifier(self._table), condition),
+            )
+        ]
 
     def _search_sms_state(self, operator, value):
         """Links whose last SMS is (``=``, ``in``) or is not (``!=``, ``not in``) in a state;

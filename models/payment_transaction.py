@@ -98,8 +98,8 @@ class PaymentTransaction(models.Model):
         refund gives back its share of the tip from the tip account, so the customer owes nothing.
         """
         payment = self._paylink_create_payment_with_tip(**extra_create_values)
-        if self.paylink_id.link_type == "balance" and self.operation != "refund":
-            self._paylink_apply_open_credits()
+        if self.paylink_id.link_type == "balance":
+            self._paylink_apply_open_credits_safely()
         return payment
 
     def _paylink_create_payment_with_tip(self, **extra_create_values):
@@ -124,41 +124,62 @@ class PaymentTransaction(models.Model):
         )
         return super()._create_payment(write_off_line_vals=write_off_line_vals, **extra_create_values)
 
+    def _paylink_apply_open_credits_safely(self):
+        """Apply the open credits (:meth:`_paylink_apply_open_credits`) without ever undoing the
+        payment being recorded: when Odoo cannot reconcile them (an exchange-difference journal
+        missing, a credit reconciled meanwhile...), the error is logged and the link is flagged
+        once the payment is recorded (:meth:`_post_process`)."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._paylink_apply_open_credits()
+        except psycopg2.OperationalError:
+            raise  # a concurrency error: Odoo retries the whole post-processing
+        except Exception:
+            _logger.exception(
+                "Transaction %s: the customer's open credits could not be applied", self.reference
+            )
+
+    def _paylink_get_open_credits(self):
+        """Return ``(invoice lines, credit lines)``: the receivable lines of the transaction's
+        invoices still open, and the customer's open credits (credit notes, unapplied payments)
+        on their accounts, found as Odoo's *Outstanding credits* of an invoice are; no credit
+        lines when no invoice line is open."""
+        self.ensure_one()
+        Line = self.env["account.move.line"]
+        invoice_lines = self.invoice_ids.filtered(lambda move: move.state == "posted").line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable" and not line.reconciled
+        )
+        if not invoice_lines:
+            return invoice_lines, Line
+        link = self.paylink_id
+        # sudo: the accounting consequence of the recorded payment, whoever post-processes it.
+        credits = Line.sudo().search(
+            [
+                ("company_id", "=", link.company_id.id),
+                ("partner_id", "child_of", link.partner_id.commercial_partner_id.id),
+                ("account_id", "in", invoice_lines.account_id.ids),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("amount_residual", "<", 0.0),
+            ],
+            order="date, id",
+        )
+        return invoice_lines, credits
+
     def _paylink_apply_open_credits(self):
-        """Apply the customer's open credits (credit notes, unapplied payments) to the invoices a
-        balance payment left open.
+        """Apply the customer's open credits to the invoices a balance payment left open.
 
         A balance link asks for the open invoices less those credits, and Odoo reconciles the
         payment with the invoices alone: without this, the last invoices would stay partly paid
         (and be reminded) while the customer owes nothing.
         """
-        self.ensure_one()
-        invoice_lines = self.invoice_ids.filtered(lambda move: move.state == "posted").line_ids.filtered(
-            lambda line: line.account_type == "asset_receivable" and not line.reconciled
-        )
-        if not invoice_lines:
-            return
-        # sudo: the accounting consequence of the recorded payment, whoever post-processes it.
-        credits = (
-            self.env["account.move.line"]
-            .sudo()
-            .search(
-                [
-                    ("company_id", "=", self.company_id.id),
-                    ("partner_id", "child_of", self.partner_id.commercial_partner_id.id),
-                    ("account_id", "in", invoice_lines.account_id.ids),
-                    ("parent_state", "=", "posted"),
-                    ("reconciled", "=", False),
-                    ("amount_residual", "<", 0.0),
-                ],
-                order="date, id",
-            )
-        )
+        invoice_lines, credits = self._paylink_get_open_credits()
         for account in credits.account_id:
             lines = (invoice_lines | credits).filtered(
                 lambda line, account=account: line.account_id == account
             )
-            lines.sudo().reconcile()  # sudo: as above
+            lines.sudo().reconcile()  # sudo: as in _paylink_get_open_credits
 
     def _paylink_get_signed_tip(self):
         """Return the tip to write off, signed as a write-off line's ``amount_currency``: a credit
@@ -203,7 +224,16 @@ class PaymentTransaction(models.Model):
             # sudo: closing the link is the recorded payment's consequence, whoever post-processes it
             # (Odoo's cron, the status poll, a webhook, a capture by an accountant).
             tx_sudo = tx.sudo()
-            if tx_sudo._paylink_close_link():
+            closed = tx_sudo._paylink_close_link()
+            if tx_sudo.paylink_id.link_type == "balance" and tx_sudo._paylink_get_open_credits()[1]:
+                # The credits could not be applied (see _paylink_apply_open_credits_safely).
+                tx_sudo._paylink_flag_link(
+                    _(
+                        "The payment was recorded, but the customer's open credits could not be applied "
+                        "to the invoices it left open: apply them from the invoices' Outstanding credits."
+                    )
+                )
+            if closed:
                 # The money is in: nothing about the e-mails may undo recording it.
                 try:
                     with self.env.cr.savepoint():

@@ -179,6 +179,31 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
             self.assertIn(move.payment_state, ("paid", "in_payment"), move.name)
         self.assertAlmostEqual(self.receivable_residual(self.customer), 0.0)
 
+    def test_credits_that_cannot_be_applied_never_undo_the_payment(self):
+        """Odoo refuses to reconcile the credits (e.g. no exchange-difference journal): the payment
+        is recorded all the same, the link flagged for an accountant, who applies them by hand."""
+        credit_note = self.init_invoice("out_refund", partner=self.customer, amounts=[30.0], post=True)
+        link = self.make_link(link_type="balance", partner_id=self.customer.id)
+        Tx = type(self.env["payment.transaction"])
+
+        # Odoo's own error, as account.move.line.reconcile() raises it (already translated there).
+        odoo_error = "You have to configure the 'Exchange Gain or Loss Journal' in your company settings."
+
+        def refuse(tx):
+            raise UserError(odoo_error)
+
+        with (
+            patch.object(Tx, "_paylink_apply_open_credits", refuse),
+            mute_logger("odoo.addons.account_payment_link.models.payment_transaction"),
+        ):
+            tx = self.pay_link(link)
+        self.assertEqual((tx.state, tx.is_post_processed), ("done", True))
+        self.assertAlmostEqual(tx.payment_id.amount, 85.0)
+        self.assertEqual(self.invoice.payment_state, "partial", "the credit note is left to the accountant")
+        self.assertEqual(credit_note.payment_state, "not_paid")
+        self.assertTrue(link.needs_review)
+        self.assertTrue(self.chatter_has(link, "open credits could not be applied", "Outstanding credits"))
+
     def test_balance_link_pays_two_invoices_oldest_first(self):
         older = self.init_invoice(
             "out_invoice", partner=self.customer, amounts=[20.0], invoice_date="2020-01-01", post=True

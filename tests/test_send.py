@@ -244,6 +244,14 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertEqual(
             (failed.last_sent_date, earlier.last_sent_date < later.last_sent_date), (False, True)
         )
+        # Searched and grouped by it too: each group of the list opens on its own links.
+        in_links = [("id", "in", links.ids)]
+        self.assertEqual(Link.search([*in_links, ("last_sent_date", "=", False)]), failed)
+        self.assertEqual(Link.search([*in_links, ("last_sent_date", ">", earlier.last_sent_date)]), later)
+        groups = Link.read_group(in_links, ["id:count"], ["last_sent_date:day"])
+        self.assertEqual(len(groups), 3)
+        for group in groups:
+            self.assertEqual(Link.search_count(group["__domain"]), 1, group["last_sent_date:day"])
 
     def test_landline_and_invalid_numbers_refused_before_sending(self):
         """RELIABILITY 22: a clear message, nothing queued, nothing sent."""

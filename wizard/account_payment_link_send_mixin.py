@@ -28,5 +28,5 @@ class AccountPaymentLinkSendMixin(models.AbstractModel):
             if not may_send_sms:
                 reason = _("You are not allowed to send SMS; ask an administrator for the SMS sender right.")
             else:
-                reason = wizard.company_id and wizard.company_id._paylink_get_sms_gateway_problem()
+                reason = wizard.company_id._paylink_get_sms_gateway_problem() if wizard.company_id else False
             wizard.sms_unavailable_reason = reason
