@@ -1,9 +1,10 @@
 """`make run`: a demo database served on http://localhost:8069, with no keys needed.
 
 Creates (once) the database ``apl_demo`` with the addon, its demo data and Odoo's Demo payment
-provider (``payment_demo``: payments are simulated, nothing is charged), points the company at the
-Twilio double (port 8421, whose /outbox page lists the SMS "sent"), then serves Odoo until Ctrl-C,
-which stops everything it started.
+provider (``payment_demo``: payments are simulated, nothing is charged), or updates the addon in an
+existing one to this checkout's code; points the company at the Twilio double (port 8421, whose
+/outbox page lists the SMS "sent"), then serves Odoo until Ctrl-C, which stops everything it
+started.
 
 Environment: ``DEMO_DB`` (default apl_demo), ``HTTP_PORT`` (default 8069), ``RESET=1`` recreates
 the database.
@@ -70,6 +71,17 @@ def main():
                 if rc:
                     devenv.drop_database(DB)
                     devenv.fail("make run: installing the addon failed (see the log above)")
+            else:
+                # The database was made by an earlier checkout: bring the addon to this code first.
+                print(f"==> Updating the addon in {DB}", flush=True)
+                rc = subprocess.call(
+                    odoo(*common, "--update", devenv.ADDON_NAME, "--stop-after-init", "--log-level", "warn"),
+                    cwd="/",
+                )
+                if rc:
+                    devenv.fail(
+                        "make run: updating the addon failed (see the log above); RESET=1 starts afresh"
+                    )
 
             twilio = subprocess.Popen(
                 [
