@@ -3,11 +3,8 @@ import secrets
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.osv import expression
-from odoo.tools import SQL
 
 from ..controllers.main import PaymentLinkController
-from .account_payment_link_message import FAILED_STATES, SMS_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -112,28 +109,6 @@ class AccountPaymentLink(models.Model):
         tracking=True,
         help="The payment provider reported a payment that does not match this link; see the chatter.",
     )
-    message_log_ids = fields.One2many(
-        "account.payment.link.message", "link_id", string="Messages Sent", readonly=True
-    )
-    # Read from the sending log, not stored: the SMS and the mail queues, which run at the same
-    # time in two cron workers, update the log's rows, never the link's (no write conflicts).
-    last_sent_date = fields.Datetime(
-        string="Last Sent",
-        compute="_compute_sending_status",
-        compute_sudo=True,
-        search="_search_last_sent_date",
-    )
-    sms_state = fields.Selection(
-        selection=SMS_STATES,
-        string="SMS Status",
-        compute="_compute_sending_status",
-        compute_sudo=True,
-        search="_search_sms_state",
-        help="The status of the last SMS sent with this link, as Twilio reports it.",
-    )
-    sms_failure_reason = fields.Char(
-        string="SMS Problem", compute="_compute_sending_status", compute_sudo=True
-    )
 
     _sql_constraints = [
         ("access_token_unique", "UNIQUE(access_token)", "A payment link token must be unique."),
@@ -185,73 +160,6 @@ class AccountPaymentLink(models.Model):
             # The token is only readable by system users; building the URL is what users may do.
             token = link.sudo().access_token
             link.url = f"{link.get_base_url()}{PaymentLinkController._pay_url}/{token}"
-
-    @api.depends("message_log_ids.state", "message_log_ids.failure_reason")
-    def _compute_sending_status(self):
-        for link in self:
-            logs = link.message_log_ids.sorted("id")
-            sent = logs.filtered(lambda log: log.state not in FAILED_STATES)
-            last_sms = logs.filtered(lambda log: log.channel == "sms")[-1:]
-            link.last_sent_date = max(sent.mapped("create_date"), default=False)
-            link.sms_state = last_sms.state
-            link.sms_failure_reason = last_sms.failure_reason
-
-    def _field_to_sql(self, alias, fname, query=None, flush=True):
-        # Last Sent is read from the sending log (not stored, so that Odoo's SMS and mail queues
-        # never write the link at once): the link list sorts by it all the same.
-        if fname != "last_sent_date":
-            return super()._field_to_sql(alias, fname, query, flush)
-        Log = self.env["account.payment.link.message"]
-        return SQL(
-            "(SELECT MAX(log.create_date) FROM %s log WHERE log.link_id = %s AND log.state NOT IN %s)",
-            SQL.identifier(Log._table),
-            SQL.identifier(alias, "id"),
-            tuple(FAILED_STATES),
-            # A log is inserted when created; its state may change in the cache after.
-            to_flush=Log._fields["state"] if flush else None,
-        )
-
-    def _search_last_sent_date(self, operator, value):
-        """Links by *Last Sent*, in SQL as the list sorts and groups them (:meth:`_field_to_sql`)."""
-        if operator not in ("=", "!=", "<", "<=", ">", ">="):
-            raise UserError(
-                _("Operation not supported on the last sent date: %(operator)s", operator=operator)
-            )
-        last_sent = self._field_to_sql("link", "last_sent_date")
-        if value in (False, None):
-            if operator not in ("=", "!="):
-                raise UserError(
-                    _("Operation not supported on the last sent date: %(operator)s", operator=operator)
-                )
-            condition = SQL("%s IS NULL" if operator == "=" else "%s IS NOT NULL", last_sent)
-        else:
-            # operator: one of the six above, never the caller's text.
-            condition = SQL(f"%s {operator} %s", last_sent, fields.Datetime.to_datetime(value))
-        return [
-            (
-                "id",
-                "in",
-                SQL("(SELECT link.id FROM %s link WHERE %s)", SQL.identifier(self._table), condition),
-            )
-        ]
-
-    def _search_sms_state(self, operator, value):
-        """Links whose last SMS is (``=``, ``in``) or is not (``!=``, ``not in``) in a state;
-        ``False``: no SMS sent."""
-        if operator not in ("=", "!=", "in", "not in"):
-            raise UserError(_("Operation not supported on the SMS status: %(operator)s", operator=operator))
-        states = set(value) if isinstance(value, (list, tuple, set)) else {value}
-        # sudo: the log is read only to pick links; the links' own rules apply to the result.
-        Log = self.env["account.payment.link.message"].sudo()
-        groups = Log._read_group([("channel", "=", "sms")], ["link_id"], ["id:max"])
-        last_ids = [log_id for _link, log_id in groups]
-        matching = Log.search_fetch(
-            [("id", "in", last_ids), ("state", "in", list(states - {False}))], ["link_id"]
-        )
-        domain = [("id", "in", matching.link_id.ids)]
-        if False in states:
-            domain = expression.OR([domain, [("id", "not in", [link.id for link, _log_id in groups])]])
-        return domain if operator in ("=", "in") else ["!", *domain]
 
     # === CONSTRAINT METHODS === #
 
@@ -373,23 +281,6 @@ class AccountPaymentLink(models.Model):
             link.message_post(body=_("Marked as reviewed by %(user)s.", user=self.env.user.name))
         return True
 
-    def action_send(self):
-        """Open the send wizard for this link."""
-        self.ensure_one()
-        if self.state != "active":
-            raise UserError(_("Only active links can be sent (%(link)s is not).", link=self.name))
-        if self.link_type == "invoice":
-            self.move_id._paylink_check_payable()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Send Payment Link"),
-            "res_model": "account.payment.link.send",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {"default_link_id": self.id},
-        }
-
     def _get_form_action(self):
         self.ensure_one()
         return {
@@ -418,98 +309,3 @@ class AccountPaymentLink(models.Model):
             link.message_post(body=_("Link expired."))
         _logger.info("Expired %d payment link(s)", len(links))
         return True
-
-    # === BUSINESS METHODS - PAYMENT === #
-
-    def _get_open_invoices(self):
-        """Return the invoices the link pays: its invoice, or its customer's open invoices."""
-        self.ensure_one()
-        if self.link_type == "invoice":
-            return self.move_id.filtered(lambda move: move._paylink_is_payable())
-        if self.link_type == "balance":
-            return self.partner_id._paylink_get_open_invoices(self.company_id)
-        return self.env["account.move"]
-
-    def _get_unavailable_reason(self):
-        """Return why the link cannot take a payment now, in its customer's words, or ``False``."""
-        self.ensure_one()
-        env = self.env
-        if self.state == "paid":
-            return env._("This link has already been paid.")
-        # The invoice's payable rule (account.move), in the customer's words.
-        code = self.link_type == "invoice" and self.move_id._paylink_get_unpayable_code()
-        invoice_reasons = {
-            "draft": env._("This invoice is not confirmed yet."),
-            "cancel": env._("This invoice has been cancelled."),
-            "paid": env._("This invoice is already paid."),
-        }
-        if code in invoice_reasons:
-            return invoice_reasons[code]
-        # A payment on its way is what the customer must hear first, whatever happened since.
-        if self.payment_pending:
-            return env._(
-                "Your payment is being processed. This page will show it as paid once the "
-                "payment provider has confirmed it; no other payment is needed."
-            )
-        if code == "blocked":
-            return env._("This invoice cannot be paid online for now. Please contact us about it.")
-        if code or self.currency_id.compare_amounts(self.amount, 0.0) <= 0:
-            return env._("There is nothing left to pay.")
-        return False
-
-    def _get_amount_to_pay(self):
-        """Return what the customer pays now, before any tip: the discounted amount when an
-        early-payment discount applies, else the amount due."""
-        self.ensure_one()
-        early_payment = self.move_id._paylink_get_early_payment() if self.link_type == "invoice" else {}
-        return early_payment.get("amount_due", self.amount)
-
-    def _get_tips_offered(self, unavailable_reason=None):
-        """Return the tip percentages the link offers: none unless tips are enabled with an account
-        to post them to, and something is due.
-
-        :param unavailable_reason: :meth:`_get_unavailable_reason`, when already known.
-        """
-        self.ensure_one()
-        if unavailable_reason is None:
-            unavailable_reason = self._get_unavailable_reason()
-        company = self.company_id
-        if (
-            not (company.paylink_tips_enabled and company.paylink_tip_account_id)
-            or self.link_type == "custom"
-            or unavailable_reason
-        ):
-            return []
-        return company._paylink_get_tip_percentages()
-
-    def _get_tip_amount(self, percent, amount, offered=None):
-        """Return the tip for ``percent`` of ``amount``, computed here and never taken from the browser.
-
-        :param percent: one of the company's tip percentages, or 0.
-        :param offered: :meth:`_get_tips_offered`, when already known.
-        :raise ValidationError: for a percentage the company does not offer.
-        """
-        self.ensure_one()
-        if not percent:
-            return 0.0
-        if offered is None:
-            offered = self._get_tips_offered()
-        if float(percent) not in offered:
-            raise ValidationError(self.env._("This tip is not offered."))
-        return self.currency_id.round(amount * float(percent) / 100.0)
-
-    # === BUSINESS METHODS - SENDING === #
-
-    def _paylink_get_recipient_partner(self):
-        # An invoice's link is addressed to the invoice's contact.
-        return self.move_id.partner_id or self.partner_id
-
-    def _paylink_send(self, sms_number=False, email_partner=False, note=False, **kwargs):
-        """Send the link from its invoice's chatter, else its own; see ``_paylink_send_link``.
-
-        :raise UserError: for an invoice that cannot be paid now (blocked, paid, cancelled since).
-        """
-        self.ensure_one()
-        if self.link_type == "invoice":
-            self.move_id._paylink_check_payable()
-        return (self.move_id or self)._paylink_send_link(self, sms_number, email_partner, note, **kwargs)
