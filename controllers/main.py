@@ -1,25 +1,24 @@
 import logging
 
-from odoo import fields, http
+from odoo import http
 from odoo.http import request
-from odoo.tools import consteq
 
 from odoo.addons.account_payment.controllers.payment import PaymentPortal
 from odoo.addons.payment import utils as payment_utils
 
 _logger = logging.getLogger(__name__)
 
-# The link's fields the pages read, fetched with the token lookup.
-PAGE_FIELDS = [
-    "access_token", "state", "expiry_date", "link_type", "company_id", "partner_id", "move_id", "currency_id",
-    "custom_amount", "description", "paid_date", "payment_id", "first_opened_date", "name", "payment_pending",
-]  # fmt: skip
 # Every page under /pay/ carries the customer's token in its URL: never cached, never referred on.
 PAGE_HEADERS = [("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")]
 
 
 class PaymentLinkController(PaymentPortal):
     _pay_url = "/pay"  # the link's page is <base URL>/pay/<token>
+    # The link's fields the pages read, fetched with the token lookup.
+    _page_fields = [
+        "access_token", "state", "expiry_date", "link_type", "company_id", "partner_id", "move_id",
+        "currency_id", "custom_amount", "description", "paid_date", "payment_id", "first_opened_date", "name",
+    ]  # fmt: skip
 
     # === PAGES === #
 
@@ -248,34 +247,11 @@ class PaymentLinkController(PaymentPortal):
         """Return the active link of ``token`` (sudo'd), or an empty recordset, and speak the
         customer's language from then on.
         """
-        link_sudo = self._paylink_find_link(request.env, token)
+        link_sudo = request.env["account.payment.link"]._paylink_get_by_token(token)
         if link_sudo:
             lang = link_sudo.partner_id.lang
             if lang and lang in dict(request.env["res.lang"].get_installed()):
                 request.update_context(lang=lang)
-        return link_sudo
-
-    @staticmethod
-    def _paylink_find_link(env, token):
-        """Return the active link whose token is ``token`` (sudo'd), or an empty recordset.
-
-        Unknown, revoked, replaced and expired tokens all give the same empty answer so that the
-        pay page cannot tell them apart; a paid link's token still shows its page (paid, with
-        its receipt).
-
-        :param str token: the token from the URL, the customer's only credential.
-        """
-        # sudo: the visitor is the public user; the token itself is the credential, compared below.
-        Link = env["account.payment.link"].sudo()
-        if not token or not isinstance(token, str) or len(token) > 128:
-            return Link
-        # The pages need these at once: one query instead of a search then a read.
-        link_sudo = Link.search_fetch([("access_token", "=", token)], PAGE_FIELDS, limit=1)
-        if not link_sudo or not consteq(link_sudo.access_token, token):
-            return Link
-        expired = link_sudo.expiry_date and link_sudo.expiry_date < fields.Date.context_today(link_sudo)
-        if link_sudo.state in ("revoked", "expired") or expired:
-            return Link
         return link_sudo
 
     def _paylink_render(self, template, values, status=200):

@@ -1,7 +1,5 @@
 from . import account_payment_link_sender
 from . import account_payment_link
-from . import account_payment_link_payment
-from . import account_payment_link_sending
 from . import account_payment_link_batch
 from . import account_payment_link_message
 from . import account_move
@@ -14,4 +12,3 @@ from . import mail_mail
 from . import mail_template
 from . import payment_provider
 from . import payment_transaction
-from . import payment_transaction_stripe

@@ -54,10 +54,18 @@ class AccountMove(models.Model):
     # The paylink_* fields are computed as the system (compute_sudo): whoever may read or print
     # the invoice sees its link's URL and status, including users without rights on links.
 
-    @api.depends("paylink_ids.state", "paylink_ids.sms_state", "paylink_ids.sms_failure_reason")
+    @api.depends(
+        "paylink_ids.state",
+        "paylink_ids.expiry_date",
+        "paylink_ids.sms_state",
+        "paylink_ids.sms_failure_reason",
+    )
+    @api.depends_context("uid")
     def _compute_paylink_id(self):
+        today = fields.Date.context_today(self)
         for move in self:
-            active = move.paylink_ids.filtered(lambda link: link.state == "active")[:1]
+            # The live link: a link past its date counts as expired whatever the cron has done yet.
+            active = move.paylink_ids.filtered(lambda link: link._paylink_is_live(today))[:1]
             move.paylink_id = active
             move.paylink_url = active.url
             move.paylink_count = len(move.paylink_ids)
@@ -81,14 +89,21 @@ class AccountMove(models.Model):
     def _paylink_get_unpayable_code(self):
         """Return why a customer could not pay this move through a link right now, or ``False``.
 
-        The one payable rule of links: the accountant's error (:meth:`_paylink_check_payable`) and
-        the customer's pay page say it each in their words.
+        The one payable rule of links, on Odoo's own (``_has_to_be_paid``, the portal's: posted,
+        something due, online payment enabled, no payment pending) with ours added (a payment
+        blocked by an accountant; a payment confirmed but not recorded yet counts as pending).
+        The accountant's error (:meth:`_paylink_check_payable`) and the pay page say it each in
+        their words.
 
         :return: ``not_invoice``, ``draft``, ``cancel``, ``paid`` (paid, in payment, legacy),
-            ``blocked`` (its payment blocked by an accountant), ``nothing_due`` (reversed, or a zero
-            residual), or ``False``.
+            ``nothing_due`` (reversed, or a zero residual), ``pending`` (a payment under way, from
+            any source), ``blocked`` (its payment blocked by an accountant), ``disabled`` (online
+            payment of invoices switched off), or ``False``.
         """
         self.ensure_one()
+        pending = self._paylink_get_pending_transactions()
+        if self._has_to_be_paid() and not pending and self.payment_state in PAYLINK_PAYABLE_STATES:
+            return False
         checks = (
             (self.move_type != "out_invoice", "not_invoice"),
             (self.state == "draft", "draft"),
@@ -96,10 +111,30 @@ class AccountMove(models.Model):
             (self.payment_state in ("paid", "in_payment", "invoicing_legacy"), "paid"),
             # Odoo keeps "blocked" after the invoice is paid: once nothing is due, that is what counts.
             (self.currency_id.is_zero(self.amount_residual), "nothing_due"),
+            (bool(pending), "pending"),
             (self.payment_state == "blocked", "blocked"),
             (self.payment_state not in PAYLINK_PAYABLE_STATES, "nothing_due"),
         )
-        return next((code for applies, code in checks if applies), False)
+        return next((code for applies, code in checks if applies), "disabled")
+
+    def _paylink_get_pending_transactions(self):
+        """Return the payments of this invoice under way, from any source (a link, Odoo's portal)."""
+        self.ensure_one()
+        return self.transaction_ids.filtered(lambda tx: tx._paylink_is_in_progress())
+
+    def _paylink_has_payments(self):
+        """Return whether money was received or is on its way for this invoice: a payment matched
+        with it (kept by Odoo when the invoice is reset to draft), a transaction done or under way,
+        a payment through one of its links."""
+        self.ensure_one()
+        return bool(
+            self.matched_payment_ids.filtered(
+                lambda payment: payment.state not in ("draft", "canceled", "rejected")
+            )
+            or self.transaction_ids.filtered(lambda tx: tx.state in ("pending", "authorized", "done"))
+            or self.paylink_ids.filtered("payment_id")
+            or self._get_reconciled_payments()
+        )
 
     def _paylink_is_payable(self):
         """Whether a customer could pay this move through a link right now."""
@@ -110,7 +145,10 @@ class AccountMove(models.Model):
         code = self._paylink_get_unpayable_code()
         if not code:
             return False
+        if code == "pending":
+            return False  # a link may be made and sent: its page says a payment is being processed
         messages = {
+            "disabled": _("Online payment of invoices is disabled (Invoicing settings)."),
             "not_invoice": _(
                 "Payment links are for customer invoices only (%(move)s is not one).", move=self.name
             ),
@@ -135,6 +173,8 @@ class AccountMove(models.Model):
         for move in self:
             # An existing link too: the invoice may have been blocked or paid since it was made.
             move._paylink_check_payable()
+            # A link past its date counts as expired: it gives its place up to a new one.
+            move.paylink_ids._paylink_expire_overdue()
             if move.paylink_id:
                 links |= move.paylink_id
             else:
@@ -176,28 +216,42 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
-        to_link = posted.filtered(
+        # Only a new request for money: never for an invoice with nothing due, nor one posted again
+        # after it was paid in part or in full (its payments, or its link's), nor one paid as posted.
+        auto = posted.filtered(
             lambda move: (
                 (move.company_id.paylink_auto_create or move.company_id.paylink_auto_send)
-                and move.company_id._paylink_is_payment_configured()
                 and move._paylink_is_payable()
-                and not move.paylink_id
+                and not move._paylink_has_payments()
             )
+        )
+        to_link = auto.filtered(
+            lambda move: move.company_id._paylink_is_payment_configured() and not move.paylink_id
         )
         if to_link:
             # sudo: the invoice was posted by someone allowed to; the link follows the setting.
             to_link.sudo()._paylink_get_or_create()
-        to_send = posted.filtered(
+        to_send = auto.filtered(
             lambda move: (
                 move.company_id.paylink_auto_send
                 and move.paylink_id
-                and move._paylink_is_payable()
                 and (move.company_id.paylink_auto_send_email or move.company_id.paylink_auto_send_sms)
             )
         )
         for move in to_send:
             move._paylink_auto_send()
         return posted
+
+    def unlink(self):
+        """Override of `account`: a deleted invoice's links die with it (the one 404), never deleted:
+        their log of messages and payments stays."""
+        # sudo: closing the links is the deletion's consequence, whoever may delete the invoice.
+        links = self.sudo().paylink_ids
+        for link in links._paylink_transition("invoice_deleted"):
+            link.message_post(
+                body=_("Invoice %(move)s was deleted: the link is closed.", move=link.move_id.name)
+            )
+        return super().unlink()
 
     def _paylink_auto_send(self):
         """Send the new invoice's link by the channels of the company's settings.

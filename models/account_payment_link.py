@@ -3,8 +3,11 @@ import secrets
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
+from odoo.tools import SQL, consteq
 
 from ..controllers.main import PaymentLinkController
+from .account_payment_link_message import FAILED_STATES, SMS_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -15,15 +18,89 @@ TOKEN_BYTES = 32
 # in the context: no RPC call can send it, so a client cannot pass itself off as an action. The
 # marked environment is used for that write only (mail tracking finalises it at commit, reading).
 _LIFECYCLE = object()
-# Fields that change only through the link's actions (revoke, regenerate, payment, review)...
+# Fields that change only through the link's transitions (revoke, regenerate, payment, review)...
 LIFECYCLE_FIELDS = frozenset(
     {"state", "access_token", "payment_id", "amount_paid", "paid_date", "replaced_by_id", "needs_review"}
 )
 # ... and what the link is about, fixed once it exists.
 FIXED_FIELDS = frozenset({"link_type", "company_id", "partner_id", "move_id", "currency_id", "custom_amount"})
 
+# === THE LIFECYCLE === #
+# The events that move a link's stored state: {event: {state before: state after}}. A pair that is
+# not listed is refused for a user's action (ACTIONS) and changes nothing for a fact (a payment,
+# the date, the invoice deleted). See the class docstring for the whole table, the events that
+# move no state included.
+TRANSITIONS = {
+    # A payment recorded through the link. A balance link stays active (see _paylink_get_next_state);
+    # a dead link stays dead: the money is recorded, the token never serves again.
+    "pay": {"active": "paid", "paid": "paid", "expired": "expired", "revoked": "revoked"},
+    "revoke": {"active": "revoked"},
+    "regenerate": {"active": "revoked", "expired": "revoked"},
+    "expire": {"active": "expired"},
+    "invoice_deleted": {"active": "revoked"},
+    # Two contacts merged, each with a live balance link: the merged one's is replaced by the other.
+    "merge_replaced": {"active": "revoked"},
+}
+ACTIONS = frozenset({"revoke", "regenerate"})
+
+# What the hub says of a link: its stored state, and what the date, the payments under way and
+# the invoice say of a link that is still active.
+STATUSES = [
+    ("active", "Active"),
+    ("processing", "Payment processing"),
+    ("on_hold", "On hold"),
+    ("settled", "Settled otherwise"),
+    ("paid", "Paid"),
+    ("expired", "Expired"),
+    ("revoked", "Revoked"),
+    ("replaced", "Replaced"),
+]
+# The statuses in which a link asks for money.
+DUE_STATUSES = ("active", "processing")
+
 
 class AccountPaymentLink(models.Model):
+    """A secure link by which a customer pays an invoice, their balance or a fixed amount.
+
+    Lifecycle: one state machine (``TRANSITIONS``, applied by :meth:`_paylink_transition` only).
+
+    ========================  ==========  ===========  ==============  ===========  ==========
+    event \\ state before      active      paid         expired         revoked      the token
+    ========================  ==========  ===========  ==============  ===========  ==========
+    payment pending           active [1]  paid         expired         revoked      as before
+    payment done              paid [2]    paid [3]     expired [4]     revoked [4]  as after
+    payment failed            active      paid         expired         revoked      as before
+    refunded                  active      paid [5]     expired         revoked      as before
+    revoke (manager)          revoked     refused      refused         refused      dead
+    regenerate (manager)      revoked [6] refused      revoked [6]     refused      dead
+    expiry date reached       expired[7]  paid         expired         revoked      dead
+    invoice paid another way  active [8]  paid         expired         revoked      as before
+    reset to draft/cancelled  active [9]  paid         expired         revoked      as before
+    invoice deleted           revoked     paid         expired         revoked      dead
+    contact merged            active[10]  paid         expired         revoked      as before
+    ========================  ==========  ===========  ==============  ===========  ==========
+
+    A token serves (the page, its receipt and documents) only while its link is *active* and not
+    past its expiry date, or *paid*.
+
+    1. A payment pending or authorized for the link's money from any source (this link, a link it
+       replaced, another link, Odoo's portal; for a balance link any of its invoices) holds the
+       link: *Payment processing*, no other payment is taken (:meth:`_paylink_get_pending_transactions`).
+    2. A balance link stays *active* for the customer's next invoices.
+    3. A second payment: recorded, the rest left unapplied, the link flagged *To review*.
+    4. Dead stays dead: the payment is recorded (money is never lost) and noted on the link and
+       its invoices; flagged when it finds less left to pay than it took.
+    5. Noted by Odoo on the link; the invoice is due again and may get a new link.
+    6. A new link with a new token replaces it (``replaced_by_id``).
+    7. At once, by the date (:meth:`_paylink_is_live`), on every path; the cron only writes it.
+    8. Shown *Settled otherwise* at 0.00 due; the page says the invoice is paid.
+    9. Shown *On hold*; the page says why and takes nothing.
+    10. Moved to the kept contact; a second live balance link is replaced by the kept one's.
+
+    The review flag (*To review*) is raised by the payments (3, 4, a mismatch reported by the
+    provider) and cleared only by a manager's *Mark as Reviewed*.
+    """
+
     _name = "account.payment.link"
     _description = "Payment Link"
     _inherit = ["mail.thread", "account.payment.link.sender"]
@@ -49,6 +126,13 @@ class AccountPaymentLink(models.Model):
         tracking=True,
         index=True,
     )
+    status = fields.Selection(
+        selection=STATUSES,
+        compute="_compute_status",
+        search="_search_status",
+        help="What the link is now: its state, and for an active link what its expiry date, the "
+        "payments under way and its invoice say.",
+    )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
@@ -65,6 +149,7 @@ class AccountPaymentLink(models.Model):
         string="Invoice",
         index="btree_not_null",
         check_company=True,
+        ondelete="set null",
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
     )
     currency_id = fields.Many2one(
@@ -78,8 +163,9 @@ class AccountPaymentLink(models.Model):
         string="Amount Due",
         compute="_compute_amount",
         currency_field="currency_id",
-        help="Computed when asked: an invoice's current residual, the customer's open balance, or "
-        "the fixed amount of a custom link.",
+        help="What the link asks for now: an invoice's current residual, the customer's open "
+        "balance, or the fixed amount of a custom link; nothing once it is paid, dead or its "
+        "invoice settled otherwise.",
     )
     access_token = fields.Char(
         required=True,
@@ -93,21 +179,51 @@ class AccountPaymentLink(models.Model):
     first_opened_date = fields.Datetime(string="First Opened", readonly=True, copy=False)
     paid_date = fields.Datetime(string="Paid On", readonly=True, copy=False)
     payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
-    amount_paid = fields.Monetary(readonly=True, copy=False, currency_field="currency_id")
+    amount_paid = fields.Monetary(
+        readonly=True,
+        copy=False,
+        currency_field="currency_id",
+        help="What the customer paid through this link, all its payments together.",
+    )
     replaced_by_id = fields.Many2one("account.payment.link", readonly=True, copy=False)
     transaction_ids = fields.One2many("payment.transaction", "paylink_id", readonly=True)
     payment_pending = fields.Boolean(
         string="Payment Processing",
         compute="_compute_payment_pending",
-        store=True,
-        help="A payment was started and its provider has not confirmed it yet (e.g. a bank debit "
-        "taking a few days). The link takes no other payment meanwhile.",
+        search="_search_payment_pending",
+        help="A payment of what the link asks for was started and its provider has not confirmed "
+        "it yet (e.g. a bank debit taking a few days), through this link or another way (Odoo's "
+        "portal, another link). The link takes no other payment meanwhile.",
     )
     needs_review = fields.Boolean(
+        string="To Review",
         readonly=True,
         copy=False,
         tracking=True,
-        help="The payment provider reported a payment that does not match this link; see the chatter.",
+        help="A payment needs an accountant's eyes (a second payment, one received after the link "
+        "died, one the provider reported differently): see the chatter. Only a manager clears it.",
+    )
+    message_log_ids = fields.One2many(
+        "account.payment.link.message", "link_id", string="Messages Sent", readonly=True
+    )
+    # Read from the sending log, not stored: the SMS and the mail queues, which run at the same
+    # time in two cron workers, update the log's rows, never the link's (no write conflicts).
+    last_sent_date = fields.Datetime(
+        string="Last Sent",
+        compute="_compute_sending_status",
+        compute_sudo=True,
+        search="_search_last_sent_date",
+    )
+    sms_state = fields.Selection(
+        selection=SMS_STATES,
+        string="SMS Status",
+        compute="_compute_sending_status",
+        compute_sudo=True,
+        search="_search_sms_state",
+        help="The status of the last SMS sent with this link, as Twilio reports it.",
+    )
+    sms_failure_reason = fields.Char(
+        string="SMS Problem", compute="_compute_sending_status", compute_sudo=True
     )
 
     _sql_constraints = [
@@ -116,7 +232,8 @@ class AccountPaymentLink(models.Model):
 
     def init(self):
         # One active link per invoice, and one active balance link per customer and company.
-        # Partial unique indexes keep that true even when two users click at the same time.
+        # Partial unique indexes keep that true even when two users click at the same time; a
+        # link past its date gives up its place (_paylink_expire_overdue) before a new one is made.
         self.env.cr.execute(
             """
             CREATE UNIQUE INDEX IF NOT EXISTS account_payment_link_one_active_per_invoice
@@ -130,12 +247,18 @@ class AccountPaymentLink(models.Model):
 
     # === COMPUTE METHODS === #
 
-    @api.depends("link_type", "custom_amount", "move_id.amount_residual", "partner_id", "company_id")
+    @api.depends(
+        "link_type", "custom_amount", "move_id.amount_residual", "partner_id", "company_id", "status"
+    )
     def _compute_amount(self):
-        balance_links = self.filtered(lambda link: link.link_type == "balance")
+        balance_links = self.filtered(
+            lambda link: link.link_type == "balance" and link.status in DUE_STATUSES
+        )
         balances = balance_links.partner_id._paylink_get_open_balances(balance_links.company_id)
         for link in self:
-            if link.link_type == "invoice":
+            if link.status not in DUE_STATUSES:
+                link.amount = 0.0
+            elif link.link_type == "invoice":
                 link.amount = link.move_id.amount_residual
             elif link.link_type == "balance":
                 link.amount = balances.get(
@@ -144,12 +267,91 @@ class AccountPaymentLink(models.Model):
             else:
                 link.amount = link.custom_amount
 
-    @api.depends(
-        "transaction_ids.state", "transaction_ids.is_post_processed", "transaction_ids.provider_code"
-    )
+    @api.depends_context("uid")
+    @api.depends("transaction_ids.state", "move_id.transaction_ids.state", "replaced_by_id")
     def _compute_payment_pending(self):
         for link in self:
-            link.payment_pending = any(tx._paylink_is_in_progress() for tx in link.transaction_ids)
+            # sudo: which payments are under way is a fact of the link, whoever reads it.
+            link.payment_pending = bool(link.sudo()._paylink_get_pending_transactions())
+
+    def _search_payment_pending(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(
+                _("Operation not supported on Payment Processing: %(operator)s", operator=operator)
+            )
+        Tx = self.env["payment.transaction"]
+        # sudo: the payments under way are read only to pick links; the links' own rules apply.
+        txs = Tx.sudo().search(Tx._paylink_get_in_progress_domain())
+        # sudo: as above; the result is a domain on ids, searched with the user's rights.
+        candidates = self.sudo().search(
+            [
+                "|", "|", "|",
+                ("transaction_ids", "in", txs.ids),
+                ("move_id", "in", txs.invoice_ids.ids),
+                ("id", "in", txs.paylink_id._paylink_get_successors().ids),
+                "&", ("link_type", "=", "balance"),
+                ("partner_id", "in", txs.invoice_ids.commercial_partner_id.ids),
+            ]
+        )  # fmt: skip
+        pending = candidates.filtered("payment_pending")
+        in_pending = (operator == "=") == value
+        return [("id", "in" if in_pending else "not in", pending.ids)]
+
+    @api.depends_context("uid")
+    @api.depends(
+        "state", "expiry_date", "replaced_by_id", "payment_pending", "move_id.state", "move_id.payment_state"
+    )
+    def _compute_status(self):
+        today = fields.Date.context_today(self)
+        for link in self:
+            link.status = link._paylink_get_status(today)
+
+    def _paylink_get_status(self, today):
+        self.ensure_one()
+        if self.state == "revoked":
+            status = "replaced" if self.replaced_by_id else "revoked"
+        elif self.state != "active":
+            status = self.state
+        elif self.expiry_date and self.expiry_date < today:
+            status = "expired"
+        elif self.payment_pending:
+            status = "processing"
+        elif self.link_type != "invoice":
+            status = "active"
+        else:
+            # sudo: what the invoice says of the link, for whoever may read the link.
+            code = self.move_id.sudo()._paylink_get_unpayable_code() if self.move_id else "deleted"
+            status = {False: "active", "pending": "active", "paid": "settled", "nothing_due": "settled"}.get(
+                code, "on_hold"
+            )
+        return status
+
+    def _search_status(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(_("Operation not supported on the status: %(operator)s", operator=operator))
+        wanted = set(value) if isinstance(value, (list, tuple, set)) else {value}
+        today = fields.Date.context_today(self)
+        domains = {
+            "revoked": [("state", "=", "revoked"), ("replaced_by_id", "=", False)],
+            "replaced": [("state", "=", "revoked"), ("replaced_by_id", "!=", False)],
+            "paid": [("state", "=", "paid")],
+            "expired": [
+                "|",
+                ("state", "=", "expired"),
+                "&",
+                ("state", "=", "active"),
+                ("expiry_date", "<", today),
+            ],
+        }
+        domain = expression.OR([domains[status] for status in wanted if status in domains] or [[(0, "=", 1)]])
+        live_wanted = wanted - domains.keys()
+        if live_wanted:
+            # What a live link is now depends on its payments and invoice: asked of the records.
+            live = self.search(self._paylink_get_live_domain())
+            domain = expression.OR(
+                [domain, [("id", "in", live.filtered(lambda link: link.status in live_wanted).ids)]]
+            )
+        return domain if operator in ("=", "in") else ["!", *domain]
 
     @api.depends("company_id")
     def _compute_url(self):
@@ -157,9 +359,76 @@ class AccountPaymentLink(models.Model):
             if not link.id:
                 link.url = False
                 continue
-            # The token is only readable by system users; building the URL is what users may do.
+            # sudo: the token is only readable by system users; building the URL is what users may do.
             token = link.sudo().access_token
             link.url = f"{link.get_base_url()}{PaymentLinkController._pay_url}/{token}"
+
+    @api.depends("message_log_ids.state", "message_log_ids.failure_reason")
+    def _compute_sending_status(self):
+        for link in self:
+            logs = link.message_log_ids.sorted("id")
+            sent = logs.filtered(lambda log: log.state not in FAILED_STATES)
+            last_sms = logs.filtered(lambda log: log.channel == "sms")[-1:]
+            link.last_sent_date = max(sent.mapped("create_date"), default=False)
+            link.sms_state = last_sms.state
+            link.sms_failure_reason = last_sms.failure_reason
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        # Last Sent is read from the sending log (not stored, so that Odoo's SMS and mail queues
+        # never write the link at once): the link list sorts by it all the same.
+        if fname != "last_sent_date":
+            return super()._field_to_sql(alias, fname, query, flush)
+        Log = self.env["account.payment.link.message"]
+        return SQL(
+            "(SELECT MAX(log.create_date) FROM %s log WHERE log.link_id = %s AND log.state NOT IN %s)",
+            SQL.identifier(Log._table),
+            SQL.identifier(alias, "id"),
+            tuple(FAILED_STATES),
+            # A log is inserted when created; its state may change in the cache after.
+            to_flush=Log._fields["state"] if flush else None,
+        )
+
+    def _search_last_sent_date(self, operator, value):
+        """Links by *Last Sent*, in SQL as the list sorts and groups them (:meth:`_field_to_sql`)."""
+        if operator not in ("=", "!=", "<", "<=", ">", ">="):
+            raise UserError(
+                _("Operation not supported on the last sent date: %(operator)s", operator=operator)
+            )
+        last_sent = self._field_to_sql("link", "last_sent_date")
+        if value in (False, None):
+            if operator not in ("=", "!="):
+                raise UserError(
+                    _("Operation not supported on the last sent date: %(operator)s", operator=operator)
+                )
+            condition = SQL("%s IS NULL" if operator == "=" else "%s IS NOT NULL", last_sent)
+        else:
+            # operator: one of the six above, never the caller's text.
+            condition = SQL(f"%s {operator} %s", last_sent, fields.Datetime.to_datetime(value))
+        return [
+            (
+                "id",
+                "in",
+                SQL("(SELECT link.id FROM %s link WHERE %s)", SQL.identifier(self._table), condition),
+            )
+        ]
+
+    def _search_sms_state(self, operator, value):
+        """Links whose last SMS is (``=``, ``in``) or is not (``!=``, ``not in``) in a state;
+        ``False``: no SMS sent."""
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(_("Operation not supported on the SMS status: %(operator)s", operator=operator))
+        states = set(value) if isinstance(value, (list, tuple, set)) else {value}
+        # sudo: the log is read only to pick links; the links' own rules apply to the result.
+        Log = self.env["account.payment.link.message"].sudo()
+        groups = Log._read_group([("channel", "=", "sms")], ["link_id"], ["id:max"])
+        last_ids = [log_id for _link, log_id in groups]
+        matching = Log.search_fetch(
+            [("id", "in", last_ids), ("state", "in", list(states - {False}))], ["link_id"]
+        )
+        domain = [("id", "in", matching.link_id.ids)]
+        if False in states:
+            domain = expression.OR([domain, [("id", "not in", [link.id for link, _log_id in groups])]])
+        return domain if operator in ("=", "in") else ["!", *domain]
 
     # === CONSTRAINT METHODS === #
 
@@ -227,11 +496,22 @@ class AccountPaymentLink(models.Model):
             )
         return super().write(vals)
 
+    def copy(self, default=None):
+        # Regenerate is the one way to make a link from another: it gives the old one up first.
+        if not self._paylink_in_lifecycle():
+            raise UserError(
+                _(
+                    "A payment link cannot be duplicated. Use Regenerate to replace it with a new link, "
+                    "or create a new one."
+                )
+            )
+        return super().copy(default)
+
     def _paylink_in_lifecycle(self):
         return self.env.context.get("paylink_lifecycle") is _LIFECYCLE
 
     def _paylink_write_lifecycle(self, vals):
-        """Write lifecycle fields (state, payment, review flag); the actions' and the payment's way.
+        """Write lifecycle fields (state, payment, review flag); the transitions' way.
 
         The write is the caller's: managers for the actions (access rights decide), the system for
         a payment or an expiry.
@@ -242,10 +522,7 @@ class AccountPaymentLink(models.Model):
 
     def action_revoke(self):
         """Revoke the links: their tokens stop working at once and are never reused."""
-        for link in self:
-            if link.state != "active":
-                raise UserError(_("Only active links can be revoked (%(link)s is not).", link=link.name))
-        self._paylink_write_lifecycle({"state": "revoked"})
+        self._paylink_transition("revoke")
         for link in self:
             link.message_post(body=_("Link revoked by %(user)s.", user=self.env.user.name))
         return True
@@ -257,29 +534,40 @@ class AccountPaymentLink(models.Model):
         """
         new_links = self.browse()
         for link in self:
-            if link.state not in ("active", "expired"):
-                raise UserError(
-                    _("Only active or expired links can be regenerated (%(link)s is not).", link=link.name)
-                )
-            # The old link must give up its "one active link" slot before the new one takes it.
-            link._paylink_write_lifecycle({"state": "revoked"})
+            # The old link gives its "one active link" place up before the new one takes it.
+            link._paylink_transition("regenerate")
             link.flush_recordset(["state"])
             # The new link is about the same thing (the fields copied) with a fresh token and expiry.
             expiry = False if link.link_type == "balance" else link.company_id._paylink_default_expiry_date()
-            new_link = link.copy({"expiry_date": expiry})
+            new_link = link.with_context(paylink_lifecycle=_LIFECYCLE).copy({"expiry_date": expiry})
             link._paylink_write_lifecycle({"replaced_by_id": new_link.id})
             link.message_post(body=_("Link regenerated as %(link)s.", link=new_link._get_html_link()))
-            new_links |= new_link
+            new_links |= new_link.with_env(self.env)
         if len(new_links) == 1:
             return new_links._get_form_action()
         return True
 
     def action_mark_reviewed(self):
-        """Clear the review flag once an accountant has dealt with what the chatter says."""
+        """Clear the review flag once an accountant has dealt with what the chatter says; the one
+        way the flag is cleared (managers only: access rights)."""
         self._paylink_write_lifecycle({"needs_review": False})
         for link in self:
             link.message_post(body=_("Marked as reviewed by %(user)s.", user=self.env.user.name))
         return True
+
+    def action_send(self):
+        """Open the send wizard for this link."""
+        self.ensure_one()
+        self._paylink_check_sendable()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Send Payment Link"),
+            "res_model": "account.payment.link.send",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_link_id": self.id},
+        }
 
     def _get_form_action(self):
         self.ensure_one()
@@ -293,6 +581,118 @@ class AccountPaymentLink(models.Model):
 
     # === BUSINESS METHODS - LIFECYCLE === #
 
+    def _paylink_get_next_state(self, event):
+        """Return the state ``event`` leads this link to, or ``None`` when the table has no move.
+
+        :param str event: a key of ``TRANSITIONS``.
+        """
+        self.ensure_one()
+        if event == "pay" and self.link_type == "balance" and self.state == "active":
+            return "active"  # a balance link serves the customer's next invoices
+        return TRANSITIONS[event].get(self.state)
+
+    def _paylink_transition(self, event, values=None):
+        """Apply ``event`` to each link (the one way a link's state changes).
+
+        :param str event: a key of ``TRANSITIONS``.
+        :param dict values: more lifecycle fields to write with the state (a payment's).
+        :return: the links whose state changed.
+        :raise UserError: for a user's action (``ACTIONS``) the table does not allow.
+        """
+        changed = self.browse()
+        for link in self:
+            if event != "expire":
+                # A link past its date is expired, whatever the cron has done yet: say so first.
+                changed |= link._paylink_expire_overdue()
+            new_state = link._paylink_get_next_state(event)
+            if new_state is None:
+                if event in ACTIONS:
+                    raise UserError(link._paylink_get_refusal(event))
+                if values:
+                    link._paylink_write_lifecycle(values)
+                continue
+            vals = dict(values or {})
+            if new_state != link.state:
+                vals["state"] = new_state
+                changed |= link
+            if vals:
+                link._paylink_write_lifecycle(vals)
+        return changed
+
+    def _paylink_get_refusal(self, event):
+        status = dict(self._fields["status"]._description_selection(self.env))[self.status]
+        if event == "revoke":
+            return _(
+                "Only active links can be revoked (%(link)s is %(status)s).", link=self.name, status=status
+            )
+        return _(
+            "Only active or expired links can be regenerated (%(link)s is %(status)s).",
+            link=self.name,
+            status=status,
+        )
+
+    def _paylink_is_live(self, today=None):
+        """Return whether the link's token serves a page that may take a payment: active, and not
+        past its expiry date (a fact of the date, whatever the cron has done yet)."""
+        self.ensure_one()
+        today = today or fields.Date.context_today(self)
+        return self.state == "active" and not (self.expiry_date and self.expiry_date < today)
+
+    @api.model
+    def _paylink_get_live_domain(self):
+        """The domain of :meth:`_paylink_is_live`."""
+        today = fields.Date.context_today(self)
+        return [("state", "=", "active"), "|", ("expiry_date", "=", False), ("expiry_date", ">=", today)]
+
+    def _paylink_expire_overdue(self):
+        """Write *expired* on the links of ``self`` past their date (they already count as expired):
+        a new link may then take their place."""
+        today = fields.Date.context_today(self)
+        overdue = self.filtered(lambda link: link.state == "active" and not link._paylink_is_live(today))
+        # sudo: the date expired them, whoever meets them first (an accountant making a new link).
+        for link in overdue.sudo()._paylink_transition("expire"):
+            link.message_post(body=_("Link expired."))
+        # Written now: a new link may take the place in the one-active-link index right after.
+        overdue.flush_recordset(["state"])
+        return overdue
+
+    def _paylink_check_sendable(self):
+        """Raise a clear error unless the link may be sent now: live, and its invoice payable."""
+        for link in self:
+            if not link._paylink_is_live():
+                raise UserError(_("Only active links can be sent (%(link)s is not).", link=link.name))
+            if link.link_type == "invoice":
+                link.move_id._paylink_check_payable()
+
+    def _paylink_get_predecessors(self):
+        """Return the links this one replaced, directly or not (regenerated into it)."""
+        links = self.browse()
+        current = self
+        while current := self.search([("replaced_by_id", "in", current.ids), ("id", "not in", links.ids)]):
+            links |= current
+        return links
+
+    def _paylink_get_successors(self):
+        """Return the links that replaced these, directly or not."""
+        links = self.browse()
+        current = self.replaced_by_id
+        while current - links:
+            links |= current
+            current = current.replaced_by_id
+        return links
+
+    def _paylink_get_pending_transactions(self):
+        """Return the payments under way that hold this link: its own, those of the links it
+        replaced, and those of its invoices from any source (Odoo's portal, another link); for a
+        balance link, those of any of the customer's open invoices."""
+        self.ensure_one()
+        txs = self.transaction_ids | self._paylink_get_predecessors().transaction_ids
+        if self.link_type == "invoice":
+            txs |= self.move_id.transaction_ids
+        elif self.link_type == "balance":
+            txs |= self._get_open_invoices().transaction_ids
+        return txs.filtered(lambda tx: tx._paylink_is_in_progress())
+
     def _paylink_mark_opened(self):
         """Record the first time the customer opened the link (called with the page's rights)."""
         not_yet = self.filtered(lambda link: not link.first_opened_date)
@@ -300,12 +700,203 @@ class AccountPaymentLink(models.Model):
             not_yet.first_opened_date = fields.Datetime.now()
 
     @api.model
+    def _paylink_get_by_token(self, token):
+        """Return the link whose page ``token`` may open (sudo'd), or an empty recordset.
+
+        Unknown, revoked, replaced, expired (by state or by date) tokens and those of a deleted
+        invoice all give the same empty answer, so that the pages cannot tell them apart; a paid
+        link's token still shows its page (paid, with its receipt).
+
+        :param str token: the token from the URL, the customer's only credential.
+        """
+        # sudo: the visitor is the public user; the token itself is the credential, compared below.
+        Link = self.sudo()
+        if not token or not isinstance(token, str) or len(token) > 128:
+            return Link
+        # The pages need these at once: one query instead of a search then a read.
+        link_sudo = Link.search_fetch(
+            [("access_token", "=", token)], PaymentLinkController._page_fields, limit=1
+        )
+        if not link_sudo or not consteq(link_sudo.access_token, token):
+            return Link
+        if link_sudo.link_type == "invoice" and not link_sudo.move_id:
+            return Link
+        if link_sudo.state == "paid" or link_sudo._paylink_is_live():
+            return link_sudo
+        return Link
+
+    @api.model
     def _cron_expire_links(self):
-        """Expire the active links whose expiry date has passed."""
-        today = fields.Date.context_today(self)
-        links = self.search([("state", "=", "active"), ("expiry_date", "<", today)])
-        links._paylink_write_lifecycle({"state": "expired"})
-        for link in links:
-            link.message_post(body=_("Link expired."))
+        """Write *expired* on the active links past their date (they count as expired already)."""
+        links = self.search([("state", "=", "active"), ("expiry_date", "<", fields.Date.context_today(self))])
+        links._paylink_expire_overdue()
         _logger.info("Expired %d payment link(s)", len(links))
         return True
+
+    # === BUSINESS METHODS - PAYMENTS === #
+
+    def _paylink_record_payment(self, tx):
+        """Record on the link the payment of its done transaction ``tx`` (the ``pay`` event).
+
+        :return: whether the link was live and took it (``False``: a dead link, noted).
+        """
+        self.ensure_one()
+        was = self.state
+        # All its payments, counted again (not added): recording the same payment twice changes nothing.
+        paid_txs = self.transaction_ids.filtered(
+            lambda t: t.state == "done" and t.payment_id and t.operation not in ("refund", "validation")
+        )
+        values = {"amount_paid": sum(paid_txs.mapped("amount"))}
+        if not self.payment_id:
+            values.update(payment_id=tx.payment_id.id, paid_date=fields.Datetime.now())
+        self._paylink_transition("pay", values)
+        amount = tx.currency_id.format(tx.amount)
+        if was in ("expired", "revoked"):
+            status = dict(self._fields["status"]._description_selection(self.env))[self.status]
+            message = _(
+                "A payment of %(amount)s (transaction %(reference)s, payment %(payment)s) completed on "
+                "link %(link)s after it was %(status)s: it is recorded, and the link stays closed.",
+                amount=amount,
+                reference=tx.reference,
+                payment=tx.payment_id.name,
+                link=self.name,
+                status=status.lower(),
+            )
+            self.message_post(body=message)
+            for move in tx.invoice_ids | self.move_id:
+                move.message_post(body=message)
+            return False
+        self.message_post(
+            body=_(
+                "Paid %(amount)s through payment link %(link)s with %(provider)s "
+                "(transaction %(reference)s).",
+                amount=amount,
+                link=self.name,
+                provider=tx.provider_id.name,
+                reference=tx.reference,
+            )
+        )
+        return was == "active"
+
+    def _paylink_flag(self, message, notify_admins=False):
+        """Flag the links for an accountant's review; say why on each and on its invoices.
+
+        :param bool notify_admins: tell the company's administrators too (through the mail queue).
+        """
+        for link in self:
+            link._paylink_write_lifecycle({"needs_review": True})
+            link.message_post(body=message)
+            for move in link._get_open_invoices() | link.move_id:
+                move.message_post(body=message)
+            if notify_admins:
+                admins = link.company_id._paylink_get_admins()
+                link.message_notify(
+                    force_send=False,
+                    partner_ids=admins.partner_id.ids,
+                    subject=_("Payment link %(link)s: a payment to review", link=link.name),
+                    body=message,
+                )
+
+    def _get_open_invoices(self):
+        """Return the invoices the link pays: its invoice, or its customer's open invoices."""
+        self.ensure_one()
+        if self.link_type == "invoice":
+            return self.move_id.filtered(lambda move: move._paylink_is_payable())
+        if self.link_type == "balance":
+            return self.partner_id._paylink_get_open_invoices(self.company_id)
+        return self.env["account.move"]
+
+    def _get_unavailable_reason(self):
+        """Return why the link cannot take a payment now, in its customer's words, or ``False``."""
+        self.ensure_one()
+        env = self.env
+        if self.state == "paid":
+            return env._("This link has already been paid.")
+        # The invoice's payable rule (account.move), in the customer's words.
+        code = self.link_type == "invoice" and self.move_id._paylink_get_unpayable_code()
+        if code not in ("draft", "cancel", "paid") and (code == "pending" or self.payment_pending):
+            # A payment on its way is what the customer must hear first, whatever happened since.
+            code = "pending"
+        elif not code and self.currency_id.compare_amounts(self.amount, 0.0) <= 0:
+            code = "nothing_due"
+        reasons = {
+            "draft": env._("This invoice is not confirmed yet."),
+            "cancel": env._("This invoice has been cancelled."),
+            "paid": env._("This invoice is already paid."),
+            "pending": env._(
+                "A payment is being processed. This page will show it as paid once the payment "
+                "provider has confirmed it; no other payment is needed."
+            ),
+            "blocked": env._("This invoice cannot be paid online for now. Please contact us about it."),
+            "disabled": env._("This invoice cannot be paid online. Please contact us about it."),
+        }
+        return reasons.get(code, env._("There is nothing left to pay.")) if code else False
+
+    def _get_amount_to_pay(self):
+        """Return what the customer pays now, before any tip: the discounted amount when an
+        early-payment discount applies, else the amount due."""
+        self.ensure_one()
+        early_payment = self.move_id._paylink_get_early_payment() if self.link_type == "invoice" else {}
+        return early_payment.get("amount_due", self.amount)
+
+    def _paylink_get_amount_owed(self):
+        """Return what is left for a payment through this link to settle, in its currency,
+        whatever its state: its invoice's residual (nothing once cancelled), the customer's open
+        balance, the fixed amount of a custom link until it is paid (nothing once dead)."""
+        self.ensure_one()
+        if self.link_type == "custom":
+            return self.custom_amount if self.state == "active" and not self.payment_id else 0.0
+        if self.link_type == "balance":
+            # sudo: the customer's balance, whoever records the payment.
+            balances = self.partner_id.sudo()._paylink_get_open_balances(self.company_id)
+            return max(balances.get((self.partner_id.commercial_partner_id.id, self.company_id.id), 0.0), 0.0)
+        return self.move_id.amount_residual if self.move_id.state in ("draft", "posted") else 0.0
+
+    def _get_tips_offered(self, unavailable_reason=None):
+        """Return the tip percentages the link offers: none unless tips are enabled with an account
+        to post them to, and something is due.
+
+        :param unavailable_reason: :meth:`_get_unavailable_reason`, when already known.
+        """
+        self.ensure_one()
+        if unavailable_reason is None:
+            unavailable_reason = self._get_unavailable_reason()
+        company = self.company_id
+        if (
+            not (company.paylink_tips_enabled and company.paylink_tip_account_id)
+            or self.link_type == "custom"
+            or unavailable_reason
+        ):
+            return []
+        return company._paylink_get_tip_percentages()
+
+    def _get_tip_amount(self, percent, amount, offered=None):
+        """Return the tip for ``percent`` of ``amount``, computed here and never taken from the browser.
+
+        :param percent: one of the company's tip percentages, or 0.
+        :param offered: :meth:`_get_tips_offered`, when already known.
+        :raise ValidationError: for a percentage the company does not offer.
+        """
+        self.ensure_one()
+        if not percent:
+            return 0.0
+        if offered is None:
+            offered = self._get_tips_offered()
+        if float(percent) not in offered:
+            raise ValidationError(self.env._("This tip is not offered."))
+        return self.currency_id.round(amount * float(percent) / 100.0)
+
+    # === BUSINESS METHODS - SENDING === #
+
+    def _paylink_get_recipient_partner(self):
+        # An invoice's link is addressed to the invoice's contact.
+        return self.move_id.partner_id or self.partner_id
+
+    def _paylink_send(self, sms_number=False, email_partner=False, note=False, **kwargs):
+        """Send the link from its invoice's chatter, else its own; see ``_paylink_send_link``.
+
+        :raise UserError: for a link that is not live, or an invoice that cannot be paid now.
+        """
+        self.ensure_one()
+        self._paylink_check_sendable()
+        return (self.move_id or self)._paylink_send_link(self, sms_number, email_partner, note, **kwargs)

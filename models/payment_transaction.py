@@ -3,12 +3,23 @@ import logging
 import psycopg2
 
 from odoo import SUPERUSER_ID, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+
+from odoo.addons.payment import utils as payment_utils
 
 _logger = logging.getLogger(__name__)
 
+# A link transaction's state is written only inside _update_state (the provider's notification
+# through Odoo's _set_* methods), which puts this object in the context: no RPC call can send it.
+_PROVIDER_UPDATE = object()
+# What a user may not write on a link transaction: what the provider reports, and what the link asked.
+PROVIDER_FIELDS = frozenset({"state", "amount", "currency_id", "paylink_id", "paylink_tip_amount"})
+
 
 class PaymentTransaction(models.Model):
+    """A link's payments: Odoo's transactions, tied to the link (``paylink_id``), moved only by
+    their provider, recorded on the link, checked against what was left to pay."""
+
     _inherit = "payment.transaction"
 
     paylink_id = fields.Many2one(
@@ -36,12 +47,57 @@ class PaymentTransaction(models.Model):
 
     # === BUSINESS METHODS - PAYMENT FLOW === #
 
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("paylink_id") and vals.get("state", "draft") != "draft":
+                raise AccessError(_("A payment link's transaction starts as a draft; its provider moves it."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if (
+            PROVIDER_FIELDS & vals.keys()
+            and self.env.context.get("paylink_provider_update") is not _PROVIDER_UPDATE
+        ):
+            if self.filtered(lambda tx: tx.paylink_id or tx.source_transaction_id.paylink_id):
+                raise AccessError(
+                    _(
+                        "The state and amount of a payment link's transaction change only through its "
+                        "payment provider."
+                    )
+                )
+        return super().write(vals)
+
+    def _update_state(self, allowed_states, target_state, state_message):
+        """Override of `payment`: the one place a transaction's state is written (Odoo's ``_set_*``,
+        called on the provider's notification) may write a link transaction's state."""
+        return (
+            super(PaymentTransaction, self.with_context(paylink_provider_update=_PROVIDER_UPDATE))
+            ._update_state(allowed_states, target_state, state_message)
+            .with_env(self.env)
+        )
+
+    # === BUSINESS METHODS - PAYMENT FLOW === #
+
+    @api.model
+    def _paylink_get_in_progress_domain(self):
+        """The domain of :meth:`_paylink_is_in_progress`."""
+        return [
+            ("provider_code", "not in", ("none", "custom")),
+            ("operation", "not in", ("refund", "validation")),
+            "|",
+            ("state", "in", ("pending", "authorized")),
+            "&", ("state", "=", "done"), ("is_post_processed", "=", False),
+        ]  # fmt: skip
+
     def _paylink_is_in_progress(self):
-        """Return whether this payment of a link is under way: started and not final yet, or final
-        and paid but not recorded yet. Wire transfers (``payment_custom``) wait for the accountant
-        and do not hold the link."""
+        """Return whether this payment is under way: started and not final yet (Odoo's own
+        *pending* rule of ``account.move._has_to_be_paid``), or final and paid but not recorded
+        yet. Wire transfers (``payment_custom``) wait for the accountant and hold nothing."""
         self.ensure_one()
-        if self.provider_code == "custom":
+        if self.provider_code in ("none", "custom") or self.operation in ("refund", "validation"):
             return False
         return self.state in ("pending", "authorized") or (
             self.state == "done" and not self.is_post_processed
@@ -95,10 +151,65 @@ class PaymentTransaction(models.Model):
         Odoo compares with the early-payment-discounted amount, the discount is applied here. A
         refund gives back its share of the tip from the tip account, so the customer owes nothing.
         """
+        owed = self._paylink_get_amount_owed()
         payment = self._paylink_create_payment_with_tip(**extra_create_values)
         if self.paylink_id.link_type == "balance":
             self._paylink_apply_open_credits_safely()
+        if owed is not None:
+            self._paylink_check_overpayment(owed)
         return payment
+
+    def _paylink_get_links_concerned(self):
+        """Return the links this payment pays: its link, else the links of its invoices (a payment
+        on Odoo's portal of an invoice that has a link); the live or paid ones first."""
+        self.ensure_one()
+        if link := self.paylink_id or self.source_transaction_id.paylink_id:
+            return link
+        links = self.invoice_ids.paylink_ids
+        return links.filtered(lambda link: link.state in ("active", "paid")) or links
+
+    def _paylink_get_amount_owed(self):
+        """Return what was left for this payment to settle before it is recorded, or ``None`` for a
+        payment that concerns no link (Odoo's rule alone applies to it).
+
+        A link's own rule (:meth:`account.payment.link._paylink_get_amount_owed`), at most what its
+        invoices still owe; for another payment of invoices that have links, their residual.
+        """
+        self.ensure_one()
+        if self.operation in ("refund", "validation") or self.source_transaction_id:
+            return None
+        links = self._paylink_get_links_concerned()
+        if not links:
+            return None
+        # sudo: what the invoices still owe, whoever records the payment.
+        invoices = self.sudo().invoice_ids.filtered(lambda move: move.state in ("draft", "posted"))
+        residual = sum(invoices.mapped("amount_residual"))
+        link = self.paylink_id
+        if not link:
+            return residual
+        owed = link._paylink_get_amount_owed()
+        return min(owed, residual) if link.link_type == "balance" else owed
+
+    def _paylink_check_overpayment(self, owed):
+        """Flag the links concerned when this payment took more than was left to pay (a second
+        payment through any path: two tabs, two links, a link and Odoo's portal, a manual payment):
+        the payment is recorded, Odoo left the rest unapplied on the customer's account."""
+        self.ensure_one()
+        paid = self.amount - self.paylink_tip_amount
+        if self.currency_id.compare_amounts(paid, owed) <= 0:
+            return
+        currency = self.currency_id
+        message = _(
+            "Payment %(payment)s (transaction %(reference)s) took %(paid)s where only %(owed)s was left "
+            "to pay: %(extra)s is left unapplied on the customer's account. Refund it or allocate it.",
+            payment=self.payment_id.name,
+            reference=self.reference,
+            paid=currency.format(paid),
+            owed=currency.format(max(owed, 0.0)),
+            extra=currency.format(paid - max(owed, 0.0)),
+        )
+        # sudo: flagging is the system's answer to the money received, whoever records it.
+        self._paylink_get_links_concerned().sudo()._paylink_flag(message, notify_admins=True)
 
     def _paylink_create_payment_with_tip(self, **extra_create_values):
         tip = self._paylink_get_signed_tip()
@@ -216,13 +327,14 @@ class PaymentTransaction(models.Model):
     # === BUSINESS METHODS - POST-PROCESSING === #
 
     def _post_process(self):
-        """Override of `account_payment` to close the link once its payment is recorded."""
+        """Override of `account_payment` to record the payment on its link (the link's ``pay``
+        event) once Odoo has recorded it."""
         res = super()._post_process()
         for tx in self.filtered(lambda tx: tx.paylink_id and tx.state == "done" and tx.payment_id):
             # sudo: closing the link is the recorded payment's consequence, whoever post-processes it
             # (Odoo's cron, the status poll, a webhook, a capture by an accountant).
             tx_sudo = tx.sudo()
-            closed = tx_sudo._paylink_close_link()
+            closed = tx_sudo.paylink_id._paylink_record_payment(tx_sudo)
             if tx_sudo.paylink_id.link_type == "balance" and tx_sudo._paylink_get_open_credits()[1]:
                 # The credits could not be applied (see _paylink_apply_open_credits_safely).
                 tx_sudo._paylink_flag_link(
@@ -259,50 +371,7 @@ class PaymentTransaction(models.Model):
         """Flag the transaction's link for an accountant's review; say why there and on its invoices."""
         self.ensure_one()
         # sudo: flagging is the system's answer to what the provider reported, whoever relayed it.
-        link = (self.paylink_id or self.source_transaction_id.paylink_id).sudo()
-        link._paylink_write_lifecycle({"needs_review": True})
-        link.message_post(body=message)
-        for move in link._get_open_invoices() | link.move_id:
-            move.message_post(body=message)
-
-    def _paylink_close_link(self):
-        """Close the link of this done transaction once its payment is recorded (a balance link
-        stays open for the next invoices) and note it.
-
-        :return: whether it closed the link; ``False`` for a second payment, flagged for review.
-        """
-        self.ensure_one()
-        link, payment = self.paylink_id, self.payment_id
-        amount = self.currency_id.format(self.amount)
-        if link.link_type != "balance" and link.payment_id and link.payment_id != payment:
-            # Two payments started at once (two tabs, two people) both went through: the second
-            # is recorded (the money is in) and left for an accountant to refund or allocate.
-            self._paylink_flag_link(
-                _(
-                    "A second payment of %(amount)s was received for this link (transaction "
-                    "%(reference)s, payment %(payment)s) after it was paid: refund it or allocate it.",
-                    amount=amount,
-                    reference=self.reference,
-                    payment=payment.name,
-                )
-            )
-            return False
-        values = {"paid_date": fields.Datetime.now(), "payment_id": payment.id, "amount_paid": self.amount}
-        values["needs_review"] = False
-        if link.link_type != "balance":
-            values["state"] = "paid"
-        link._paylink_write_lifecycle(values)
-        link.message_post(
-            body=_(
-                "Paid %(amount)s through payment link %(link)s with %(provider)s "
-                "(transaction %(reference)s).",
-                amount=amount,
-                link=link.name,
-                provider=self.provider_id.name,
-                reference=self.reference,
-            )
-        )
-        return True
+        (self.paylink_id or self.source_transaction_id.paylink_id).sudo()._paylink_flag(message)
 
     def _paylink_send_notifications(self):
         """Notify the administrators, and leave the customer's receipt to its cron.
@@ -315,9 +384,7 @@ class PaymentTransaction(models.Model):
         link = self.paylink_id
         company = link.company_id
         if company.paylink_notify_admins:
-            admins = self.env.ref("base.group_system").users.filtered(
-                lambda user: company in user.company_ids and not user.share
-            )
+            admins = company._paylink_get_admins()
             # Through the mail queue: no SMTP in the request that records the payment.
             link.message_notify(
                 force_send=False,
@@ -383,3 +450,84 @@ class PaymentTransaction(models.Model):
             self.id, force_send=False, email_values={"attachment_ids": [(6, 0, attachments.ids)]}
         )
         self.paylink_receipt_state = "sent"
+
+    # === BUSINESS METHODS - STRIPE === #
+
+    def _stripe_create_intent(self):
+        """Override of `payment_stripe` to give a link's PaymentIntent an idempotency key (see
+        ``payment.provider._stripe_make_request``)."""
+        if not self.paylink_id:
+            return super()._stripe_create_intent()
+        key = payment_utils.generate_idempotency_key(self, scope="payment_intents_paylink")
+        return super(
+            PaymentTransaction, self.with_context(paylink_intent_idempotency_key=key)
+        )._stripe_create_intent()
+
+    def _process_notification_data(self, notification_data):
+        """Override of `payment_stripe` to refuse a link payment whose amount Stripe changed.
+
+        What Stripe reports having charged must be what the transaction asked: otherwise the
+        transaction is put in error, the link is flagged for review, and nothing is reconciled.
+        """
+        if self._paylink_stripe_already_done(notification_data):
+            return
+        if self._paylink_stripe_amount_mismatch(notification_data):
+            return
+        super()._process_notification_data(notification_data)
+
+    def _paylink_stripe_already_done(self, notification_data):
+        """Return whether this link transaction is done and Stripe reports its success again (a
+        duplicate delivery, or payment_intent.succeeded after the return page): nothing to do."""
+        self.ensure_one()
+        intent = notification_data.get("payment_intent")
+        return bool(
+            self.provider_code == "stripe"
+            and self.paylink_id
+            and self.state == "done"
+            and isinstance(intent, dict)
+            and intent.get("status") == "succeeded"
+        )
+
+    def _paylink_stripe_amount_mismatch(self, notification_data):
+        """Return whether the intent of ``notification_data`` differs from this link transaction.
+
+        On a mismatch the transaction is set in error and its link flagged.
+        """
+        self.ensure_one()
+        intent = notification_data.get("payment_intent")
+        if (
+            self.provider_code != "stripe"
+            or not self.paylink_id
+            or self.operation in ("refund", "validation")
+            or not isinstance(intent, dict)
+        ):
+            return False
+        expected = payment_utils.to_minor_currency_units(self.amount, self.currency_id)
+        received = intent.get("amount_received") or intent.get("amount")
+        received_currency = (intent.get("currency") or "").upper()
+        if received == expected and received_currency == self.currency_id.name:
+            return False
+        message = _(
+            "Stripe reported %(received)s %(received_currency)s (minor units) for %(reference)s where "
+            "%(expected)s %(currency)s was expected. The payment was not recorded: check it in "
+            "Stripe and record it by hand.",
+            received=received,
+            received_currency=received_currency or "?",
+            reference=self.reference,
+            expected=expected,
+            currency=self.currency_id.name,
+        )
+        if self.state in ("done", "error"):
+            # Already paid as asked, or already refused and flagged: nothing changes.
+            _logger.warning("Transaction %s: ignored a later Stripe report of another amount", self.reference)
+            return True
+        # The customer reads the transaction's message; the details are for the accountant.
+        self._set_error(
+            _(
+                "The payment could not be confirmed. Nothing more is needed from you: %(company)s "
+                "will contact you.",
+                company=self.company_id.name,
+            )
+        )
+        self._paylink_flag_link(message)
+        return True

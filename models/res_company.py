@@ -272,6 +272,14 @@ class ResCompany(models.Model):
         )
         return lines
 
+    def _paylink_get_admins(self):
+        """Return the administrators told of this company's link payments (active internal users
+        of the Settings group who work in the company)."""
+        self.ensure_one()
+        return self.env.ref("base.group_system").users.filtered(
+            lambda user: self in user.company_ids and not user.share
+        )
+
     def _paylink_is_payment_configured(self):
         self.ensure_one()
         return bool(self._paylink_get_payment_providers())
@@ -346,18 +354,25 @@ class ResCompany(models.Model):
             raise UserError(problem)
 
     @api.model
-    def paylink_get_hub_info(self):
+    def paylink_get_hub_info(self, domain=None):
         """Return what the hub (the list of links) shows above the list for the current company:
-        what payments lack, and what links collected this month (their payments, less refunds,
-        in company currency).
+        what payments lack, and what the links the list shows collected this month (their
+        payments, less refunds, in company currency).
 
+        :param list domain: the list's domain (its filters, and the record it was opened from).
         :return: dict with ``payment_unavailable_reason``, ``paid_this_month`` and its display.
         """
-        # The hub is the list of links: whoever may read links (invoicing users) sees its figures.
-        self.env["account.payment.link"].check_access("read")
+        # The hub is the list of links: whoever may read links (invoicing users) sees its figures,
+        # of the links they may read (the domain is searched with their rights).
+        Link = self.env["account.payment.link"]
+        Link.check_access("read")
+        try:
+            links = Link._search(domain or [])
+        except (ValueError, TypeError, KeyError) as error:
+            raise UserError(_("The list's filters could not be read: %(error)s", error=error)) from error
         company = self.env.company
         start = fields.Date.context_today(self).replace(day=1)
-        # sudo: checked above; the month's total is a company figure, no payment leaves.
+        # sudo: checked above, and the links are the user's; no payment leaves, only its sum.
         payments_sudo = self.env["account.payment"].sudo()
         [(total,)] = payments_sudo._read_group(
             [
@@ -365,8 +380,8 @@ class ResCompany(models.Model):
                 ("date", ">=", start),
                 ("state", "not in", ("draft", "canceled", "rejected")),
                 "|",
-                ("payment_transaction_id.paylink_id", "!=", False),
-                ("payment_transaction_id.source_transaction_id.paylink_id", "!=", False),
+                ("payment_transaction_id.paylink_id", "in", links),
+                ("payment_transaction_id.source_transaction_id.paylink_id", "in", links),
             ],
             aggregates=["amount_company_currency_signed:sum"],
         )

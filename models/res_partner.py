@@ -41,7 +41,7 @@ class ResPartner(models.Model):
             link = partner.commercial_partner_id.paylink_ids.filtered(
                 lambda link: (
                     link.link_type == "balance"
-                    and link.state == "active"
+                    and link._paylink_is_live()
                     and link.company_id == self.env.company
                 )
             )[:1]

@@ -1,9 +1,10 @@
 """`make test`: the addon's suite and Odoo's own suites it could break, on a fresh database.
 
 Runs Odoo's test runner (``--test-enable``) on a new, uniquely named database with
-``account_payment_link`` installed, the tests of ``account_payment_link``, ``account_payment``,
-``portal`` and ``sms`` selected (with Odoo's ``payment_demo`` provider installed too: the tours pay
-with it). Then lint.
+``account_payment_link`` installed, the tests of ``account_payment_link`` and of the Odoo suites it
+could break selected (``account_payment``, ``payment``, ``payment_stripe``, ``payment_demo``,
+``portal``, ``sms``; Odoo's ``payment_demo`` provider is installed too: the tours pay with it). Then
+lint.
 
 It reads Odoo's log and ends with one line ``N passed, N failed, N skipped``. It exits non-zero when
 a test fails or errors, when a browser test is skipped (no Chromium, no websocket-client), when
@@ -25,7 +26,15 @@ from pathlib import Path
 import devenv
 
 CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
-SUITES = ["account_payment_link", "account_payment", "portal", "sms"]
+SUITES = [
+    "account_payment_link",
+    "account_payment",
+    "payment",
+    "payment_stripe",
+    "payment_demo",
+    "portal",
+    "sms",
+]
 BROWSER_SKIP = re.compile(r"chrome|chromium|websocket|devtools|browser", re.IGNORECASE)
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) (?P<logger>\S+): (?P<msg>.*)"

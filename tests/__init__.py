@@ -3,6 +3,8 @@ from . import test_harness
 from . import test_i18n
 from . import test_hub_tour
 from . import test_invoice_integration
+from . import test_lifecycle
+from . import test_lifecycle_properties
 from . import test_link_payment
 from . import test_pay_page
 from . import test_pay_tours

@@ -26,7 +26,6 @@ from odoo.tests import new_test_user
 from .. import const
 from .twilio_double import TwilioDouble
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.account_payment_link.controllers.main import PaymentLinkController
 
 ADDON_DIR = Path(__file__).resolve().parent.parent
 
@@ -125,7 +124,7 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
 
     def lookup(self, token):
         """Return the link the pay page finds for ``token`` (empty when it answers 404)."""
-        return PaymentLinkController._paylink_find_link(self.env, token)
+        return self.env["account.payment.link"]._paylink_get_by_token(token)
 
     def open_send_wizard(self, link, user=None, **values):
         """Return the send wizard of ``link`` as ``user`` (the SMS sender by default), with ``values``."""

@@ -51,7 +51,8 @@ class TestReminders(PaylinkTestCommon):
         reminders = self.reminders()
         self.assertEqual(sorted(reminders.mapped("reminder_day")), [-3, 0, 7])
         self.assertEqual(set(reminders.mapped("channel")), {"email"}, "no consent to texts: by email")
-        link = self.due_invoice.paylink_id
+        # One link served every step (read at its own date: it has expired by the real today).
+        link = self.due_invoice.paylink_ids
         self.assertEqual(reminders.link_id, link)
         self.assertEqual(link.message_log_ids & reminders, reminders, "in the link's Messages Sent")
         emails = self.due_invoice.message_ids.filtered(lambda message: message.message_type == "comment")
@@ -89,7 +90,8 @@ class TestReminders(PaylinkTestCommon):
         self.assertEqual((reminder.channel, reminder.recipient), ("sms", "+14155550134"))
         [sent] = self.process_sms_queue()
         self.assertIn("is due today", sent["body"])
-        self.assertIn(self.due_invoice.paylink_id.url, sent["body"])
+        self.assertIn(reminder.link_id.url, sent["body"])
+        self.assertEqual(reminder.link_id, self.due_invoice.paylink_ids)
         # Withdrawn by the accountant: the next step goes by email.
         self.customer.with_user(self.user_sms_sender).action_paylink_withdraw_sms_consent()
         self.run_cron(self.at_noon_in_new_york(DUE + timedelta(days=7)))

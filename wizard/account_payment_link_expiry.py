@@ -23,7 +23,7 @@ class AccountPaymentLinkExpiry(models.TransientModel):
         self.ensure_one()
         if self.expiry_date and self.expiry_date < fields.Date.context_today(self):
             raise UserError(_("The new expiry date is in the past."))
-        if self.link_ids.filtered(lambda link: link.state != "active"):
+        if self.link_ids.filtered(lambda link: not link._paylink_is_live()):
             raise UserError(_("Only active links can get a new expiry date."))
         if self.link_ids.filtered(lambda link: link.link_type == "balance"):
             raise UserError(_("Balance links never expire: they follow the customer's open invoices."))

@@ -101,8 +101,7 @@ class AccountPaymentLinkSend(models.TransientModel):
         """Check the recipients, send by the chosen channels, and say what was sent."""
         self.ensure_one()
         link = self.link_id
-        if link.state != "active":
-            raise UserError(_("Only active links can be sent (%(link)s is not).", link=link.name))
+        link._paylink_check_sendable()
         if not (self.channel_sms or self.channel_email):
             raise UserError(_("Choose SMS, email or both."))
         sms_number = email_partner = False

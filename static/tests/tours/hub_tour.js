@@ -4,7 +4,7 @@ registry.category("web_tour.tours").add("account_payment_link_hub", {
     steps: () => [
         {
             content: "The hub shows this month's total",
-            trigger: ".o_paylink_paid_month:contains('Paid via link this month')",
+            trigger: ".o_paylink_paid_month:contains('Paid this month through the links listed')",
         },
         {
             content: "Create a link",
