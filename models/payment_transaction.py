@@ -348,6 +348,8 @@ class PaymentTransaction(models.Model):
                 try:
                     with self.env.cr.savepoint():
                         tx_sudo._paylink_send_notifications()
+                except psycopg2.OperationalError:
+                    raise  # a concurrency error: Odoo retries the whole request, which finds it done
                 except Exception as error:
                     _logger.exception("Transaction %s: notifications after payment failed", tx.reference)
                     tx_sudo.paylink_id.message_post(

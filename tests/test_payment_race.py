@@ -17,7 +17,9 @@ import requests
 
 import odoo
 from odoo import Command, api
+from odoo.exceptions import UserError
 from odoo.modules.registry import DummyRLock, Registry
+from odoo.service.model import retrying
 from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import config, mute_logger
 
@@ -191,3 +193,193 @@ class TestPaymentRace(BaseCase):
             self.assertEqual(sorted(link.message_log_ids.mapped("state")), ["queued", "sent"])
             self.assertEqual(link.sms_state, "queued")
             self.assertEqual(link.search([("sms_state", "=", "queued"), ("id", "=", link.id)]), link)
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentRacesBetweenPaths(TestPaymentRace):
+    """Two ways of paying the same money at the same moment, each on its own connection (issue "One
+    truth about what is owed"): both payments are recorded, the second is flagged To review, and
+    no invoice is silently overpaid; a revoke racing the provider's notification leaves the money
+    recorded and the link in one consistent state."""
+
+    def make_company(self):
+        """Commit a company of its own with the Demo provider, a customer, two invoices (100.00 and
+        40.00), a link of the first and the customer's balance link; return their ids."""
+        with self.registry.cursor() as cr:
+            env = self.env(cr)
+            company = env["res.company"].create(
+                {"name": f"Race Company {uuid.uuid4().hex[:8]}", "currency_id": env.ref("base.USD").id}
+            )
+            env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+            env = env(context={"allowed_company_ids": company.ids})
+            provider = env.ref("payment.payment_provider_demo").copy({"company_id": company.id})
+            provider.write({"state": "test", "is_published": True})
+            partner = env["res.partner"].create({"name": "Race Customer", "email": "race@example.com"})
+            invoices = env["account.move"]
+            for amount in (100.0, 40.0):
+                invoices |= env["account.move"].create(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner.id,
+                        "company_id": company.id,
+                        "invoice_line_ids": [
+                            Command.create({"name": "Race", "price_unit": amount, "tax_ids": False})
+                        ],
+                    }
+                )
+            invoices.action_post()
+            link = env["account.payment.link"].create({"link_type": "invoice", "move_id": invoices[0].id})
+            balance = env["account.payment.link"].create(
+                {"link_type": "balance", "partner_id": partner.id, "company_id": company.id}
+            )
+            manager = env["res.users"].create(
+                {
+                    "name": "Race Manager",
+                    "email": "race.manager@example.com",
+                    "login": f"race_manager_{uuid.uuid4().hex[:8]}",
+                    "company_id": company.id,
+                    "company_ids": [Command.set(company.ids)],
+                    "groups_id": [
+                        Command.set(
+                            [
+                                env.ref("account.group_account_invoice").id,
+                                env.ref("account_payment_link.group_paylink_manager").id,
+                            ]
+                        )
+                    ],
+                }
+            )
+            return {
+                "company": company.id, "provider": provider.id, "method": provider.payment_method_ids[:1].id,
+                "partner": partner.id, "invoices": invoices.ids, "link": link.id, "balance": balance.id,
+                "link_token": link.access_token, "balance_token": balance.access_token,
+                "invoice_token": invoices[0]._portal_ensure_token(), "manager": manager.id,
+            }  # fmt: skip
+
+    def jsonrpc(self, route, params):
+        response = requests.post(
+            f"{self.url}{route}",
+            json={"jsonrpc": "2.0", "method": "call", "id": 1, "params": params},
+            timeout=60,
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        body = response.json()
+        self.assertIn("result", body, body)
+        return body["result"]
+
+    def start(self, ids, route, **extra):
+        """Start a payment as the public customer's page does; return its reference."""
+        params = {
+            "provider_id": ids["provider"], "payment_method_id": ids["method"], "token_id": None,
+            "amount": extra.pop("amount", 1.0), "flow": "direct", "tokenization_requested": False,
+            "landing_route": "/", "is_validation": False, **extra,
+        }  # fmt: skip
+        return self.jsonrpc(route, params)["reference"]
+
+    def notify_both_at_once(self, *references):
+        """The provider reports each payment done, all at the same moment on their own connections."""
+        start, results = threading.Barrier(len(references)), {}
+
+        def notify(reference):
+            start.wait(timeout=30)
+            results[reference] = self.notify(reference)
+
+        threads = [threading.Thread(target=notify, args=(reference,)) for reference in references]
+        with mute_logger("odoo.sql_db"):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(90)
+        self.assertEqual(set(results.values()), {(200, False)}, results)
+
+    def check_both_recorded_and_flagged(self, ids, references, link_key):
+        """Assert that each payment is recorded once, the link flagged, its invoices settled; return
+        ``(payment amounts, link state)``."""
+        with self.registry.cursor() as cr:
+            env = self.env(cr)
+            txs = env["payment.transaction"].search([("reference", "in", references)])
+            self.assertEqual(txs.mapped("state"), ["done"] * len(references))
+            payments = env["account.payment"].search([("payment_transaction_id", "in", txs.ids)])
+            self.assertEqual(len(payments), len(references), "each payment recorded once")
+            link = env["account.payment.link"].browse(ids[link_key])
+            self.assertTrue(link.needs_review, "the second payment is flagged")
+            invoices = env["account.move"].browse(ids["invoices"])
+            self.assertTrue(
+                all(
+                    invoice.currency_id.is_zero(invoice.amount_residual)
+                    for invoice in invoices.filtered(lambda move: move in txs.invoice_ids)
+                )
+            )
+            return sorted(payments.mapped("amount")), link.state
+
+    def test_two_tabs_of_a_balance_link_pay_at_once(self):
+        ids = self.make_company()
+        route = f"/pay/{ids['balance_token']}/transaction"
+        references = [self.start(ids, route, tip_percent=0), self.start(ids, route, tip_percent=0)]
+        self.notify_both_at_once(*references)
+        amounts, state = self.check_both_recorded_and_flagged(ids, references, "balance")
+        self.assertEqual(amounts, [140.0, 140.0])
+        self.assertEqual(state, "active", "a balance link stays open")
+
+    def test_a_link_and_odoos_portal_pay_the_same_invoice_at_once(self):
+        ids = self.make_company()
+        references = [
+            self.start(ids, f"/pay/{ids['link_token']}/transaction", tip_percent=0),
+            self.start(
+                ids,
+                f"/invoice/transaction/{ids['invoices'][0]}",
+                amount=100.0,
+                access_token=ids["invoice_token"],
+            ),
+        ]
+        self.notify_both_at_once(*references)
+        with self.registry.cursor() as cr:
+            # The portal's payment is recorded by Odoo's post-processing (its cron, or the status page).
+            self.env(cr)["payment.transaction"].search([("reference", "=", references[1])])._post_process()
+        self.check_both_recorded_and_flagged(ids, references, "link")
+
+    def test_revoke_while_the_providers_notification_completes(self):
+        ids = self.make_company()
+        reference = self.start(ids, f"/pay/{ids['link_token']}/transaction", tip_percent=0)
+        start, results = threading.Barrier(2), {}
+
+        def revoke():
+            start.wait(timeout=30)
+
+            def action(env):
+                link = env["account.payment.link"].with_user(ids["manager"]).browse(ids["link"])
+                try:
+                    with env.cr.savepoint():
+                        link.action_revoke()
+                except UserError as error:
+                    # Paid first: the manager is told it cannot be revoked (and nothing changed).
+                    return f"refused: {error}"
+                return "revoked"
+
+            with self.registry.cursor() as cr:
+                # As Odoo's RPC does: a serialization failure is retried on a fresh transaction.
+                results["revoke"] = retrying(lambda: action(self.env(cr)), self.env(cr))
+
+        def notify():
+            start.wait(timeout=30)
+            results["notify"] = self.notify(reference)
+
+        threads = [threading.Thread(target=revoke), threading.Thread(target=notify)]
+        with mute_logger("odoo.sql_db"):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(90)
+        self.assertEqual(results["notify"], (200, False))
+        self.assertTrue(
+            results["revoke"] == "revoked" or "Only active links can be revoked" in results["revoke"], results
+        )
+        with self.registry.cursor() as cr:
+            env = self.env(cr)
+            tx = env["payment.transaction"].search([("reference", "=", reference)])
+            self.assertEqual(len(env["account.payment"].search([("payment_transaction_id", "=", tx.id)])), 1)
+            link = env["account.payment.link"].browse(ids["link"])
+            expected = "revoked" if results["revoke"] == "revoked" else "paid"
+            self.assertEqual(link.state, expected)
+            served = requests.get(f"{self.url}/pay/{ids['link_token']}", timeout=60).status_code
+            self.assertEqual(served, 404 if expected == "revoked" else 200)
