@@ -8,7 +8,7 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_date
+from odoo.tools import format_date, str2bool
 
 from ..tools.sms_text import check_sms_number
 from .account_payment_link_message import SMS_STATES
@@ -80,11 +80,15 @@ class AccountMove(models.Model):
     def _paylink_get_payable_domain(self):
         """Return the domain of the customer invoices a link may take a payment for (but a
         zero residual, which only the records tell: :meth:`_paylink_get_unpayable_code`)."""
-        return [
+        domain = [
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
             ("payment_state", "in", PAYLINK_PAYABLE_STATES),
         ]
+        # Odoo's switch for online payment of invoices (its portal's Pay now) governs links too.
+        # sudo: a setting every user's payable rule reads, as account_payment's _has_to_be_paid does.
+        enabled = self.env["ir.config_parameter"].sudo().get_param("account_payment.enable_portal_payment")
+        return domain if str2bool(enabled or "False") else [("id", "=", False)]
 
     def _paylink_get_unpayable_code(self):
         """Return why a customer could not pay this move through a link right now, or ``False``.
@@ -246,7 +250,7 @@ class AccountMove(models.Model):
         """Override of `account`: a deleted invoice's links die with it (the one 404), never deleted:
         their log of messages and payments stays."""
         # sudo: closing the links is the deletion's consequence, whoever may delete the invoice.
-        links = self.sudo().paylink_ids
+        links = self.sudo().paylink_ids.filtered(lambda link: link._paylink_is_live())
         for link in links._paylink_transition("invoice_deleted"):
             link.message_post(
                 body=_("Invoice %(move)s was deleted: the link is closed.", move=link.move_id.name)
@@ -339,8 +343,8 @@ class AccountMove(models.Model):
                 day = move._paylink_get_due_reminder_day(days, local_today)
                 if day is None or day in done[move] or len(done[move]) >= company.paylink_reminder_max:
                     continue
-                if move._paylink_in_quiet_hours(now):
-                    continue
+                if move._paylink_in_quiet_hours(now) or not move._paylink_is_payable():
+                    continue  # a payment under way (or the invoice changed since the search)
                 try:
                     with self.env.cr.savepoint():
                         move._paylink_send_reminder(day)

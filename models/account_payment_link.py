@@ -185,7 +185,10 @@ class AccountPaymentLink(models.Model):
         currency_field="currency_id",
         help="What the customer paid through this link, all its payments together.",
     )
-    replaced_by_id = fields.Many2one("account.payment.link", readonly=True, copy=False)
+    replaced_by_id = fields.Many2one(
+        "account.payment.link", readonly=True, copy=False, index="btree_not_null"
+    )
+    replaced_ids = fields.One2many("account.payment.link", "replaced_by_id", string="Replaces", readonly=True)
     transaction_ids = fields.One2many("payment.transaction", "paylink_id", readonly=True)
     payment_pending = fields.Boolean(
         string="Payment Processing",
@@ -267,8 +270,14 @@ class AccountPaymentLink(models.Model):
             else:
                 link.amount = link.custom_amount
 
-    @api.depends_context("uid")
-    @api.depends("transaction_ids.state", "move_id.transaction_ids.state", "replaced_by_id")
+    @api.depends(
+        "link_type",
+        "transaction_ids.state",
+        "transaction_ids.is_post_processed",
+        "replaced_ids.transaction_ids.state",
+        "move_id.transaction_ids.state",
+        "move_id.transaction_ids.is_post_processed",
+    )
     def _compute_payment_pending(self):
         for link in self:
             # sudo: which payments are under way is a fact of the link, whoever reads it.
@@ -297,7 +306,6 @@ class AccountPaymentLink(models.Model):
         in_pending = (operator == "=") == value
         return [("id", "in" if in_pending else "not in", pending.ids)]
 
-    @api.depends_context("uid")
     @api.depends(
         "state", "expiry_date", "replaced_by_id", "payment_pending", "move_id.state", "move_id.payment_state"
     )
@@ -312,10 +320,10 @@ class AccountPaymentLink(models.Model):
             status = "replaced" if self.replaced_by_id else "revoked"
         elif self.state != "active":
             status = self.state
-        elif self.expiry_date and self.expiry_date < today:
-            status = "expired"
         elif self.payment_pending:
             status = "processing"
+        elif self.expiry_date and self.expiry_date < today:
+            status = "expired"
         elif self.link_type != "invoice":
             status = "active"
         else:
@@ -485,8 +493,21 @@ class AccountPaymentLink(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        in_lifecycle = self._paylink_in_lifecycle()
+        if (
+            "expiry_date" in vals
+            and not in_lifecycle
+            and (dead := self.filtered(lambda link: not link._paylink_is_live()))
+        ):
+            # A dead token never serves again: a later date would revive it.
+            raise UserError(
+                _(
+                    "Only active links can get a new expiry date (%(links)s is not).",
+                    links=", ".join(dead.mapped("name")),
+                )
+            )
         protected = (LIFECYCLE_FIELDS | FIXED_FIELDS) & vals.keys()
-        if protected and not (self._paylink_in_lifecycle() and not FIXED_FIELDS & protected):
+        if protected and not (in_lifecycle and not FIXED_FIELDS & protected):
             raise AccessError(
                 _(
                     "%(fields)s of a payment link change only through its actions (revoke, regenerate, "
@@ -591,17 +612,19 @@ class AccountPaymentLink(models.Model):
             return "active"  # a balance link serves the customer's next invoices
         return TRANSITIONS[event].get(self.state)
 
-    def _paylink_transition(self, event, values=None):
+    def _paylink_transition(self, event, values=None, expire_first=True):
         """Apply ``event`` to each link (the one way a link's state changes).
 
         :param str event: a key of ``TRANSITIONS``.
         :param dict values: more lifecycle fields to write with the state (a payment's).
+        :param bool expire_first: apply the date first (a link past its date is expired); a payment
+            started while the link was live does not.
         :return: the links whose state changed.
         :raise UserError: for a user's action (``ACTIONS``) the table does not allow.
         """
         changed = self.browse()
         for link in self:
-            if event != "expire":
+            if event != "expire" and expire_first:
                 # A link past its date is expired, whatever the cron has done yet: say so first.
                 changed |= link._paylink_expire_overdue()
             new_state = link._paylink_get_next_state(event)
@@ -633,10 +656,13 @@ class AccountPaymentLink(models.Model):
 
     def _paylink_is_live(self, today=None):
         """Return whether the link's token serves a page that may take a payment: active, and not
-        past its expiry date (a fact of the date, whatever the cron has done yet)."""
+        past its expiry date (a fact of the date, whatever the cron has done yet) unless a payment
+        started before is still being processed (it ends the link paid, not expired)."""
         self.ensure_one()
         today = today or fields.Date.context_today(self)
-        return self.state == "active" and not (self.expiry_date and self.expiry_date < today)
+        if self.state != "active":
+            return False
+        return not (self.expiry_date and self.expiry_date < today) or self.payment_pending
 
     @api.model
     def _paylink_get_live_domain(self):
@@ -667,9 +693,10 @@ class AccountPaymentLink(models.Model):
     def _paylink_get_predecessors(self):
         """Return the links this one replaced, directly or not (regenerated into it)."""
         links = self.browse()
-        current = self
-        while current := self.search([("replaced_by_id", "in", current.ids), ("id", "not in", links.ids)]):
+        current = self.replaced_ids
+        while current - links:
             links |= current
+            current = current.replaced_ids
         return links
 
     def _paylink_get_successors(self):
@@ -729,7 +756,7 @@ class AccountPaymentLink(models.Model):
     def _cron_expire_links(self):
         """Write *expired* on the active links past their date (they count as expired already)."""
         links = self.search([("state", "=", "active"), ("expiry_date", "<", fields.Date.context_today(self))])
-        links._paylink_expire_overdue()
+        links = links._paylink_expire_overdue()
         _logger.info("Expired %d payment link(s)", len(links))
         return True
 
@@ -741,15 +768,17 @@ class AccountPaymentLink(models.Model):
         :return: whether the link was live and took it (``False``: a dead link, noted).
         """
         self.ensure_one()
+        # A payment started while the link was live is the link's, even if it completes after the
+        # date; one started later (an old tab) finds the link expired, whatever the cron has done.
+        started = fields.Date.context_today(self, tx.create_date)
+        started_live = not self.expiry_date or started <= self.expiry_date
+        if not started_live:
+            self._paylink_expire_overdue()
         was = self.state
-        # All its payments, counted again (not added): recording the same payment twice changes nothing.
-        paid_txs = self.transaction_ids.filtered(
-            lambda t: t.state == "done" and t.payment_id and t.operation not in ("refund", "validation")
-        )
-        values = {"amount_paid": sum(paid_txs.mapped("amount"))}
+        values = {"amount_paid": self._paylink_get_amount_received()}
         if not self.payment_id:
             values.update(payment_id=tx.payment_id.id, paid_date=fields.Datetime.now())
-        self._paylink_transition("pay", values)
+        self._paylink_transition("pay", values, expire_first=not started_live)
         amount = tx.currency_id.format(tx.amount)
         if was in ("expired", "revoked"):
             status = dict(self._fields["status"]._description_selection(self.env))[self.status]
@@ -765,6 +794,7 @@ class AccountPaymentLink(models.Model):
             self.message_post(body=message)
             for move in tx.invoice_ids | self.move_id:
                 move.message_post(body=message)
+            self._paylink_settle_successor(tx)
             return False
         self.message_post(
             body=_(
@@ -777,6 +807,32 @@ class AccountPaymentLink(models.Model):
             )
         )
         return was == "active"
+
+    def _paylink_settle_successor(self, tx):
+        """Close the live custom link that replaced this one once this payment settled what both ask
+        for (invoice and balance links need nothing: their invoices' residual says it)."""
+        successor = self._paylink_get_successors().filtered(lambda link: link._paylink_is_live())
+        if self.link_type != "custom" or not successor:
+            return
+        if successor.currency_id.compare_amounts(successor._paylink_get_amount_owed(), 0.0) > 0:
+            return
+        successor._paylink_transition(
+            "pay", {"payment_id": tx.payment_id.id, "paid_date": fields.Datetime.now()}
+        )
+        successor.message_post(
+            body=_(
+                "Paid by %(payment)s, received through %(link)s, the link this one replaced.",
+                payment=tx.payment_id.name,
+                link=self.name,
+            )
+        )
+
+    def _paylink_get_amount_received(self):
+        """Return what the customer paid through this link, its refunds deducted."""
+        self.ensure_one()
+        txs = self.transaction_ids | self.transaction_ids.child_transaction_ids
+        done = txs.filtered(lambda tx: tx.state == "done" and tx.payment_id and tx.operation != "validation")
+        return sum(done.mapped("amount"))
 
     def _paylink_flag(self, message, notify_admins=False):
         """Flag the links for an accountant's review; say why on each and on its invoices.
@@ -842,10 +898,14 @@ class AccountPaymentLink(models.Model):
     def _paylink_get_amount_owed(self):
         """Return what is left for a payment through this link to settle, in its currency,
         whatever its state: its invoice's residual (nothing once cancelled), the customer's open
-        balance, the fixed amount of a custom link until it is paid (nothing once dead)."""
+        balance, the fixed amount of a custom link less what was received through it and the
+        links it replaced or that replaced it."""
         self.ensure_one()
         if self.link_type == "custom":
-            return self.custom_amount if self.state == "active" and not self.payment_id else 0.0
+            # Across the links it replaced and that replaced it: one amount asked, once.
+            chain = self | self._paylink_get_predecessors() | self._paylink_get_successors()
+            received = sum(link._paylink_get_amount_received() for link in chain)
+            return max(self.custom_amount - received, 0.0)
         if self.link_type == "balance":
             # sudo: the customer's balance, whoever records the payment.
             balances = self.partner_id.sudo()._paylink_get_open_balances(self.company_id)

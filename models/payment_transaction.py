@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 import psycopg2
 
@@ -9,11 +10,21 @@ from odoo.addons.payment import utils as payment_utils
 
 _logger = logging.getLogger(__name__)
 
-# A link transaction's state is written only inside _update_state (the provider's notification
-# through Odoo's _set_* methods), which puts this object in the context: no RPC call can send it.
+# A link transaction's state, amount and recording are written only by its provider's notification
+# (Odoo's _handle_notification_data and _set_* methods) and Odoo's post-processing, which put this
+# object in the context (no RPC call can send it), or by code running as the superuser.
 _PROVIDER_UPDATE = object()
-# What a user may not write on a link transaction: what the provider reports, and what the link asked.
-PROVIDER_FIELDS = frozenset({"state", "amount", "currency_id", "paylink_id", "paylink_tip_amount"})
+# What a user may not write on a link transaction: what the provider reports, what the link asked,
+# and how the payment was recorded.
+PROVIDER_FIELDS = frozenset(
+    {
+        "state", "amount", "currency_id", "paylink_id", "paylink_tip_amount", "payment_id",
+        "is_post_processed", "invoice_ids", "operation", "provider_reference", "source_transaction_id",
+    }
+)  # fmt: skip
+# Odoo's post-processing cron gives up on a transaction after 4 days (payment's _cron_post_process):
+# a payment done but never recorded holds the link no longer.
+POST_PROCESS_RETRY_DAYS = 4
 
 
 class PaymentTransaction(models.Model):
@@ -45,8 +56,6 @@ class PaymentTransaction(models.Model):
         help="The part of the amount the customer added as a tip on the payment link's page.",
     )
 
-    # === BUSINESS METHODS - PAYMENT FLOW === #
-
     # === CRUD METHODS === #
 
     @api.model_create_multi
@@ -57,24 +66,28 @@ class PaymentTransaction(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if (
-            PROVIDER_FIELDS & vals.keys()
-            and self.env.context.get("paylink_provider_update") is not _PROVIDER_UPDATE
-        ):
+        if PROVIDER_FIELDS & vals.keys() and not self._paylink_by_provider():
             if self.filtered(lambda tx: tx.paylink_id or tx.source_transaction_id.paylink_id):
                 raise AccessError(
                     _(
-                        "The state and amount of a payment link's transaction change only through its "
-                        "payment provider."
+                        "The state, amount and recording of a payment link's transaction change only "
+                        "through its payment provider."
                     )
                 )
         return super().write(vals)
+
+    def _paylink_by_provider(self):
+        """Whether the provider's notification, Odoo's post-processing or the superuser writes."""
+        return self.env.su or self.env.context.get("paylink_provider_update") is _PROVIDER_UPDATE
+
+    def _paylink_as_provider(self):
+        return self.with_context(paylink_provider_update=_PROVIDER_UPDATE)
 
     def _update_state(self, allowed_states, target_state, state_message):
         """Override of `payment`: the one place a transaction's state is written (Odoo's ``_set_*``,
         called on the provider's notification) may write a link transaction's state."""
         return (
-            super(PaymentTransaction, self.with_context(paylink_provider_update=_PROVIDER_UPDATE))
+            super(PaymentTransaction, self._paylink_as_provider())
             ._update_state(allowed_states, target_state, state_message)
             .with_env(self.env)
         )
@@ -89,30 +102,41 @@ class PaymentTransaction(models.Model):
             ("operation", "not in", ("refund", "validation")),
             "|",
             ("state", "in", ("pending", "authorized")),
-            "&", ("state", "=", "done"), ("is_post_processed", "=", False),
+            "&", "&", ("state", "=", "done"), ("is_post_processed", "=", False),
+            ("last_state_change", ">=", self._paylink_get_retry_limit()),
         ]  # fmt: skip
+
+    @api.model
+    def _paylink_get_retry_limit(self):
+        return fields.Datetime.now() - timedelta(days=POST_PROCESS_RETRY_DAYS)
 
     def _paylink_is_in_progress(self):
         """Return whether this payment is under way: started and not final yet (Odoo's own
         *pending* rule of ``account.move._has_to_be_paid``), or final and paid but not recorded
-        yet. Wire transfers (``payment_custom``) wait for the accountant and hold nothing."""
+        yet (while Odoo still tries). Wire transfers (``payment_custom``) wait for the accountant
+        and hold nothing."""
         self.ensure_one()
         if self.provider_code in ("none", "custom") or self.operation in ("refund", "validation"):
             return False
         return self.state in ("pending", "authorized") or (
-            self.state == "done" and not self.is_post_processed
+            self.state == "done"
+            and not self.is_post_processed
+            and (self.last_state_change or fields.Datetime.now()) >= self._paylink_get_retry_limit()
         )
 
     @api.model
     def _handle_notification_data(self, provider_code, notification_data):
-        """Override of `payment` to post-process a link's transaction as soon as it is final.
+        """Override of `payment` to post-process a link's transaction as soon as it is final (the
+        provider's notification is what may move and record a link's transaction).
 
         Odoo otherwise waits for the customer's browser to poll the status page, or for the
         post-processing cron: a link paid from a webhook turns its invoice Paid at once.
         """
-        tx = super()._handle_notification_data(provider_code, notification_data)
+        tx = super(PaymentTransaction, self._paylink_as_provider())._handle_notification_data(
+            provider_code, notification_data
+        )
         tx._paylink_post_process_now()
-        return tx
+        return tx.with_env(self.env)
 
     def _paylink_post_process_now(self):
         """Post-process the link transactions of ``self`` that reached a final state.
@@ -188,7 +212,10 @@ class PaymentTransaction(models.Model):
         if not link:
             return residual
         owed = link._paylink_get_amount_owed()
-        return min(owed, residual) if link.link_type == "balance" else owed
+        if link.link_type == "balance":
+            # The balance is in the company's currency, as is a balance link's payment.
+            return min(owed, sum(invoices.mapped("amount_residual_signed")))
+        return owed
 
     def _paylink_check_overpayment(self, owed):
         """Flag the links concerned when this payment took more than was left to pay (a second
@@ -329,7 +356,11 @@ class PaymentTransaction(models.Model):
     def _post_process(self):
         """Override of `account_payment` to record the payment on its link (the link's ``pay``
         event) once Odoo has recorded it."""
-        res = super()._post_process()
+        res = super(PaymentTransaction, self._paylink_as_provider())._post_process()
+        for tx in self.filtered(lambda tx: tx.source_transaction_id.paylink_id and tx.state == "done"):
+            # A refund (or a partial capture) of a link's payment: what the link received changes.
+            link_sudo = tx.sudo().source_transaction_id.paylink_id  # sudo: as below
+            link_sudo._paylink_write_lifecycle({"amount_paid": link_sudo._paylink_get_amount_received()})
         for tx in self.filtered(lambda tx: tx.paylink_id and tx.state == "done" and tx.payment_id):
             # sudo: closing the link is the recorded payment's consequence, whoever post-processes it
             # (Odoo's cron, the status poll, a webhook, a capture by an accountant).

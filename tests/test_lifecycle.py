@@ -24,7 +24,7 @@ TRANSITIONS = {
     ("active", "payment done"): ("paid", "paid", 200, 1, False),
     ("active", "payment failed"): ("active", "active", 200, 0, False),
     ("paid", "payment done"): ("paid", "paid", 200, 2, True),
-    ("paid", "refunded"): ("paid", "paid", 200, 1, False),
+    ("paid", "refunded"): ("paid", "paid", 200, 1, False),  # amount paid less the refund
     ("expired", "payment done"): ("expired", "expired", 404, 1, False),
     ("revoked", "payment done"): ("revoked", "revoked", 404, 1, False),
     ("replaced", "payment done"): ("revoked", "replaced", 404, 1, False),
@@ -171,7 +171,12 @@ class TestLifecycle(PaylinkPaymentCommon, HttpCase):
                     self.assertIn("it is recorded, and the link stays closed", self.chatter(link))
                     self.assertIn("it is recorded, and the link stays closed", self.chatter(link.move_id))
                 if state == "paid":
-                    self.assertAlmostEqual(link.amount_paid, sum(recorded.mapped("amount")))
+                    refunds = link.transaction_ids.child_transaction_ids.filtered(
+                        lambda tx: tx.state == "done"
+                    )
+                    self.assertAlmostEqual(
+                        link.amount_paid, sum((recorded | refunds.payment_id).mapped("amount_signed"))
+                    )
                     self.assertEqual(link.amount, 0.0)
 
     # === DEFECTS, ONE TEST EACH === #
@@ -392,3 +397,91 @@ class TestLifecycle(PaylinkPaymentCommon, HttpCase):
         )
         with self.assertRaisesRegex(UserError, "cannot be duplicated"):
             self.as_manager(open_link).copy()
+
+    # === FOUND BY REVIEW === #
+
+    def test_a_custom_link_replaced_while_its_payment_is_pending_is_paid_once(self):
+        """A custom link regenerated while its payment is pending: the new link takes no payment
+        meanwhile; when the payment completes, the old link stays dead (noted) and the new one is
+        paid by it (it asked for the same money): nothing asked twice, nothing flagged."""
+        old = self.make_link(custom_amount=30.0)
+        reference = self.start(old)
+        self.demo_notify(reference, "pending")
+        new = self.env["account.payment.link"].browse(self.as_manager(old).action_regenerate()["res_id"])
+        self.assertEqual(new.status, "processing")
+        self.assertIn("error", self.start_payment(new))
+        self.demo_notify(reference, "done")
+        self.env.invalidate_all()
+        self.assertEqual((old.state, new.state), ("revoked", "paid"))
+        self.assertEqual(new.payment_id, self.tx(reference).payment_id)
+        self.assertFalse(old.needs_review or new.needs_review)
+        self.assertEqual(self.serves(self.token_of(old)), 404)
+        self.assertIn("already been paid", self.page_text(new))
+
+    def test_a_payment_pending_when_the_date_passes_ends_the_link_paid(self):
+        """A bank debit started on the link's last day: the date passing (and the nightly cron) does
+        not expire the link while the payment is processing; its page keeps saying so, and the link
+        ends paid when the payment completes."""
+        link = self.invoice_link()
+        reference = self.start(link)
+        self.demo_notify(reference, "pending")
+        # The days go by: the payment was started two days ago, on the link's last day.
+        self.env.cr.execute(
+            "UPDATE account_payment_link SET expiry_date = %s WHERE id = %s",
+            [fields.Date.today() - timedelta(days=2), link.id],
+        )
+        self.env.cr.execute(
+            "UPDATE payment_transaction SET create_date = create_date - interval '2 days' "
+            "WHERE reference = %s",
+            [reference],
+        )
+        self.env.invalidate_all()
+        self.env["account.payment.link"]._cron_expire_links()
+        self.assertEqual((link.state, link.status), ("active", "processing"))
+        self.assertIn("A payment is being processed", self.page_text(link))
+        self.demo_notify(reference, "done")
+        self.env.invalidate_all()
+        self.assertEqual(link.state, "paid")
+        self.assertEqual(self.serves(self.token_of(link), "/receipt"), 200)
+
+    def test_a_dead_link_never_gets_a_new_expiry_date(self):
+        """A later expiry date would make a dead token serve again: refused, by the wizard and by a
+        manager's plain write, for a link past its date as for a revoked one."""
+        overdue, revoked = self.invoice_link(), self.invoice_link()
+        self.as_manager(revoked).action_revoke()
+        self.env.cr.execute(
+            "UPDATE account_payment_link SET expiry_date = %s WHERE id = %s",
+            [fields.Date.today() - timedelta(days=1), overdue.id],
+        )
+        self.env.invalidate_all()
+        for link in (overdue, revoked):
+            with self.subTest(link=link.status), self.assertRaises(UserError):
+                self.as_manager(link).write({"expiry_date": fields.Date.today() + timedelta(days=30)})
+            self.assertEqual(self.serves(self.token_of(link)), 404)
+
+    def test_an_invoicing_user_cannot_rewrite_how_a_payment_was_recorded(self):
+        """The recording of a link's payment is the provider's and Odoo's post-processing's: an
+        invoicing user cannot detach its payment (which would record the charge a second time),
+        reopen its post-processing, or move it to other invoices."""
+        tx = self.pay_link(self.invoice_link())
+        other = self.new_invoice()
+        for values in (
+            {"payment_id": False},
+            {"is_post_processed": False},
+            {"invoice_ids": [Command.set(other.ids)]},
+        ):
+            with self.subTest(values=values), self.assertRaises(AccessError):
+                tx.with_user(self.user_accountant).write(values)
+        self.assertEqual(len(self.env["account.payment"].search([("payment_transaction_id", "=", tx.id)])), 1)
+
+    def test_a_payment_done_but_never_recorded_holds_the_link_no_longer_than_odoo_tries(self):
+        """A payment the provider confirmed and Odoo could not record yet holds the link while Odoo's
+        post-processing retries it (4 days); after that, it no longer blocks the customer."""
+        link = self.invoice_link()
+        tx = self.tx(self.start(link))
+        tx._set_done()  # the provider said so; recording it has not happened (yet)
+        self.assertTrue(link.payment_pending)
+        tx.sudo().write({"last_state_change": fields.Datetime.now() - timedelta(days=5)})
+        self.env.invalidate_all()
+        self.assertFalse(link.payment_pending)
+        self.assertNotIn("error", self.start_payment(link))

@@ -19,7 +19,7 @@ import time
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.reporting import with_reporter
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
@@ -48,7 +48,9 @@ def make_machine(case):
         def __init__(self):
             super().__init__()
             self.savepoint = case.env.cr.savepoint()
-            self.invoices = [case.new_invoice(amount) for amount in INVOICE_AMOUNTS]
+            # A customer of its own: what it owes is the sequence's two invoices, nothing else.
+            self.customer = case.customer.copy({"name": "Sequence Customer"})
+            self.invoices = [case.new_invoice(amount, self.customer) for amount in INVOICE_AMOUNTS]
             self.references = []  # payments the customer started (links and portal)
             self.dead_tokens = set()
             self.paid_links = case.env["account.payment.link"]
@@ -84,11 +86,16 @@ def make_machine(case):
             return invoice.paylink_id
 
         def balance_link(self):
-            return case.customer.with_company(case.company).commercial_partner_id.paylink_balance_id
+            return self.customer.with_company(case.company).commercial_partner_id.paylink_balance_id
 
         def links(self):
             Link = case.env["account.payment.link"].sudo()
-            return Link.search([("partner_id", "=", case.customer.id), ("company_id", "=", case.company.id)])
+            return Link.search([("partner_id", "=", self.customer.id), ("company_id", "=", case.company.id)])
+
+        @initialize()
+        def the_accountant_sent_both_invoices_links(self):
+            for invoice in self.invoices:
+                invoice.with_user(case.user_accountant).action_paylink_open()
 
         # === RULES: THE ACCOUNTANT === #
 
@@ -100,7 +107,7 @@ def make_machine(case):
 
         @rule()
         def accountant_makes_the_balance_link(self):
-            self.user_does(case.customer.with_user(case.user_accountant)._paylink_get_or_create_balance_link)
+            self.user_does(self.customer.with_user(case.user_accountant)._paylink_get_or_create_balance_link)
 
         def unapplied(self):
             """The customer's money received and not applied to an invoice (Odoo's outstanding credits)."""
@@ -109,7 +116,7 @@ def make_machine(case):
                 .sudo()
                 .search(
                     [
-                        ("partner_id", "=", case.customer.id),
+                        ("partner_id", "=", self.customer.id),
                         ("company_id", "=", case.company.id),
                         ("account_type", "=", "asset_receivable"),
                         ("parent_state", "=", "posted"),
@@ -175,6 +182,7 @@ def make_machine(case):
             tx = done[position % len(done)] if done else done
             if tx and not tx.child_transaction_ids:
                 self.user_does(tx.with_user(case.user_manager).action_refund)
+                self.odoos_post_processing_cron()
 
         # === RULES: TIME === #
 
@@ -193,6 +201,17 @@ def make_machine(case):
         @rule()
         def nightly_cron(self):
             case.env["account.payment.link"]._cron_expire_links()
+
+        # The customer's and the provider's moves come more often than the office's: each has a
+        # second rule (Hypothesis draws rules evenly), so that payments meet in a sequence.
+
+        @rule(which=st.sampled_from([0, 1, "balance"]))
+        def customer_opens_another_tab_and_pays(self, which):
+            self.customer_starts_a_payment_on_a_link(which)
+
+        @rule(position=st.integers(0, 30))
+        def provider_confirms(self, position):
+            self.provider_reports(position, "done")
 
         # === RULES: THE CUSTOMER AND THE PROVIDER === #
 
@@ -218,18 +237,26 @@ def make_machine(case):
         @rule(position=st.integers(0, 30), state=st.sampled_from(["pending", "done", "done", "error"]))
         def provider_reports(self, position, state):
             # A payment still waiting for its provider (started, or pending).
-            waiting = case.env["payment.transaction"].sudo().search(
-                [("reference", "in", self.references), ("state", "in", ("draft", "pending"))], order="id"
+            waiting = (
+                case.env["payment.transaction"]
+                .sudo()
+                .search(
+                    [("reference", "in", self.references), ("state", "in", ("draft", "pending"))], order="id"
+                )
             )
             if not waiting:
                 return
             reference = waiting[position % len(waiting)].reference
             with mute_logger(*QUIET):
                 case.demo_notify(reference, state)
-            # What Odoo's post-processing cron (or the customer's status page) does for portal
-            # payments, without its commit.
+            self.odoos_post_processing_cron()
+
+        def odoos_post_processing_cron(self):
+            """What Odoo's post-processing cron (or the customer's status page) does for payments it
+            did not record at once (Odoo's portal, refunds of them), without its commit."""
             Tx = case.env["payment.transaction"].sudo()
-            for tx in Tx.search([("reference", "in", self.references), ("is_post_processed", "=", False)]):
+            domain = [("partner_id", "=", self.customer.id), ("is_post_processed", "=", False)]
+            for tx in Tx.search(domain):
                 if tx.state in ("done", "cancel", "error"):
                     tx._post_process()
 
@@ -242,7 +269,7 @@ def make_machine(case):
                 .sudo()
                 .search(
                     [
-                        ("partner_id", "=", case.customer.id),
+                        ("partner_id", "=", self.customer.id),
                         ("state", "=", "done"),
                         ("provider_code", "=", "demo"),
                     ]
@@ -250,8 +277,10 @@ def make_machine(case):
             )
             payments = case.env["account.payment"].sudo().search([("payment_transaction_id", "in", txs.ids)])
             assert len(payments) == len(txs), f"{len(txs)} transactions done, {len(payments)} payments"
-            assert all(tx.payment_id.state not in ("draft", "canceled") for tx in txs)
-            assert sum(txs.mapped("amount")) == sum(payments.mapped("amount"))
+            assert all(tx.payment_id.state not in ("draft", "canceled") for tx in txs), "a payment not posted"
+            # Refunds are transactions of a negative amount, recorded as outbound payments.
+            received, recorded = sum(txs.mapped("amount")), sum(payments.mapped("amount_signed"))
+            assert received == recorded, f"{received} received, {recorded} recorded"
 
         @invariant()
         def no_invoice_overpaid_without_a_flag(self):
@@ -260,13 +289,24 @@ def make_machine(case):
                 .sudo()
                 .search(
                     [
-                        ("partner_id", "=", case.customer.id),
+                        ("partner_id", "=", self.customer.id),
                         ("state", "not in", ("draft", "canceled", "rejected")),
                     ]
                 )
             )
             received = sum(payments.mapped("amount_signed"))
-            invoiced = sum(invoice.amount_total for invoice in self.invoices if invoice.state == "posted")
+            invoices = (
+                case.env["account.move"]
+                .sudo()
+                .search(
+                    [
+                        ("partner_id", "=", self.customer.id),
+                        ("move_type", "=", "out_invoice"),
+                        ("state", "=", "posted"),
+                    ]
+                )
+            )
+            invoiced = sum(invoices.mapped("amount_total"))
             if case.company.currency_id.compare_amounts(received, invoiced) > 0:
                 assert self.links().filtered("needs_review"), (
                     f"{received} received for {invoiced}, nothing flagged"
@@ -277,8 +317,10 @@ def make_machine(case):
             links = self.links()
             live = links.filtered(lambda link: link._paylink_is_live())
             for invoice in self.invoices:
-                assert len(live.filtered(lambda link, invoice=invoice: link.move_id == invoice)) <= 1
-            assert len(live.filtered(lambda link: link.link_type == "balance")) <= 1
+                assert len(live.filtered(lambda link, invoice=invoice: link.move_id == invoice)) <= 1, (
+                    "two live links for one invoice"
+                )
+            assert len(live.filtered(lambda link: link.link_type == "balance")) <= 1, "two live balance links"
 
         @invariant()
         def a_dead_token_never_serves(self):
@@ -293,11 +335,14 @@ def make_machine(case):
             links = self.links()
             assert not (self.paid_links - links.filtered(lambda link: link.state == "paid")), "paid, then not"
             for link in links.filtered(lambda link: link.state == "paid"):
-                txs = link.transaction_ids.filtered(
-                    lambda tx: tx.state == "done" and tx.operation != "refund"
+                txs = link.transaction_ids.filtered(lambda tx: tx.state == "done")
+                refunds = txs.child_transaction_ids.filtered(lambda tx: tx.state == "done")
+                # What the customer paid through it, less what was refunded: its recorded payments.
+                paid = sum((txs | refunds).payment_id.mapped("amount_signed"))
+                assert link.payment_id in txs.payment_id, "a paid link without its payment"
+                assert link.currency_id.compare_amounts(link.amount_paid, paid) == 0, (
+                    f"the link says {link.amount_paid} paid, its payments {paid}"
                 )
-                assert link.payment_id in txs.payment_id
-                assert link.currency_id.compare_amounts(link.amount_paid, sum(txs.mapped("amount"))) == 0
             self.paid_links |= links.filtered(lambda link: link.state == "paid")
 
     return LinkLifecycle
@@ -305,8 +350,8 @@ def make_machine(case):
 
 @tagged("post_install", "-at_install")
 class TestLifecycleProperties(PaylinkPaymentCommon, HttpCase):
-    def new_invoice(self, amount):
-        return self.init_invoice("out_invoice", partner=self.customer, amounts=[amount], post=True)
+    def new_invoice(self, amount, partner):
+        return self.init_invoice("out_invoice", partner=partner, amounts=[amount], post=True)
 
     def portal_payment(self, invoice):
         """Start a payment of ``invoice`` on Odoo's own portal page as the public customer."""

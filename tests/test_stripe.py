@@ -182,6 +182,33 @@ class TestStripe(PaylinkPaymentCommon, HttpCase):
         settings = self.env["res.config.settings"].with_company(self.company).create({})
         self.assertIn("webhook signing secret", settings.paylink_stripe_status)
 
+    def test_other_apps_transactions_keep_odoos_own_check(self):
+        """RELIABILITY 2, defect 10: the stricter check is for link transactions only; a Stripe
+        transaction of another app (here Odoo's portal payment of an invoice, no link) keeps Odoo's
+        own rule, which lets an event in while its provider has no signing secret."""
+        tx = (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": self.stripe.id,
+                    "payment_method_id": self.card.id,
+                    "reference": "PORTAL-INV-1",
+                    "amount": self.invoice.amount_residual,
+                    "currency_id": self.invoice.currency_id.id,
+                    "partner_id": self.customer.id,
+                    "invoice_ids": [(6, 0, self.invoice.ids)],
+                }
+            )
+        )
+        self.intents["pi_portal"] = {"id": "pi_portal", "description": tx.reference}
+        tx.provider_reference = "pi_portal"
+        self.stripe.stripe_webhook_secret = False
+        with mute_logger("odoo.addons.payment_stripe.controllers.main"):
+            response = self.post_event(self.intent_event(tx), header=False)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(tx.state, "done", "Odoo's own rule: no secret, no check")
+
     def test_old_timestamps_refused_and_one_good_signature_among_several_accepted(self):
         """RELIABILITY 3."""
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
