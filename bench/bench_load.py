@@ -58,6 +58,11 @@ Provider = env["payment.provider"].sudo()
 demo = Provider.search([("code", "=", "demo"), ("company_id", "=", company.id)], limit=1)
 demo = demo or env.ref("payment.payment_provider_demo").sudo().copy({"company_id": company.id})
 demo.write({"state": "test", "is_published": True})
+# Odoo makes the provider's payment method line lazily, when its journal is first read (a
+# non-stored compute): several workers recording the first payments at once would each make one
+# (then "Expected singleton: account.payment.method.line"). Made here, once.
+assert demo.journal_id
+env.flush_all()
 income = env["account.account"].search(
     [*env["account.account"]._check_company_domain(company), ("account_type", "=", "income")], limit=1
 )
