@@ -691,21 +691,20 @@ class AccountPaymentLink(models.Model):
                 link.move_id._paylink_check_payable()
 
     def _paylink_get_predecessors(self):
-        """Return the links this one replaced, directly or not (regenerated into it)."""
-        links = self.browse()
-        current = self.replaced_ids
-        while current - links:
-            links |= current
-            current = current.replaced_ids
-        return links
+        """Return the links these replaced, directly or not (regenerated into them)."""
+        return self._paylink_follow("replaced_ids")
 
     def _paylink_get_successors(self):
         """Return the links that replaced these, directly or not."""
+        return self._paylink_follow("replaced_by_id")
+
+    def _paylink_follow(self, fname):
+        """Return the links reached from these through ``fname``, again and again."""
         links = self.browse()
-        current = self.replaced_by_id
+        current = self[fname]
         while current - links:
             links |= current
-            current = current.replaced_by_id
+            current = current[fname]
         return links
 
     def _paylink_get_pending_transactions(self):

@@ -40,18 +40,24 @@ class TestPaymentRace(BaseCase):
     def env(self, cr):
         return api.Environment(cr, odoo.SUPERUSER_ID, {})
 
+    def make_race_company(self, cr):
+        """Create a company of its own with a chart of accounts, Odoo's Demo provider and a customer;
+        return ``(env in that company, company, provider, partner)``."""
+        env = self.env(cr)
+        company = env["res.company"].create(
+            {"name": f"Race Company {uuid.uuid4().hex[:8]}", "currency_id": env.ref("base.USD").id}
+        )
+        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+        env = env(context={"allowed_company_ids": company.ids})
+        provider = env.ref("payment.payment_provider_demo").copy({"company_id": company.id})
+        provider.write({"state": "test", "is_published": True})
+        partner = env["res.partner"].create({"name": "Race Customer", "email": "race@example.com"})
+        return env, company, provider, partner
+
     def make_paid_transaction(self):
         """Commit a link whose Demo transaction the provider reports done, not post-processed yet."""
         with self.registry.cursor() as cr:
-            env = self.env(cr)
-            company = env["res.company"].create(
-                {"name": f"Race Company {uuid.uuid4().hex[:8]}", "currency_id": env.ref("base.USD").id}
-            )
-            env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
-            env = env(context={"allowed_company_ids": company.ids})
-            provider = env.ref("payment.payment_provider_demo").copy({"company_id": company.id})
-            provider.write({"state": "test", "is_published": True})
-            partner = env["res.partner"].create({"name": "Race Customer", "email": "race@example.com"})
+            env, company, provider, partner = self.make_race_company(cr)
             invoice = env["account.move"].create(
                 {
                     "move_type": "out_invoice",
@@ -206,15 +212,7 @@ class TestPaymentRacesBetweenPaths(TestPaymentRace):
         """Commit a company of its own with the Demo provider, a customer, two invoices (100.00 and
         40.00), a link of the first and the customer's balance link; return their ids."""
         with self.registry.cursor() as cr:
-            env = self.env(cr)
-            company = env["res.company"].create(
-                {"name": f"Race Company {uuid.uuid4().hex[:8]}", "currency_id": env.ref("base.USD").id}
-            )
-            env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
-            env = env(context={"allowed_company_ids": company.ids})
-            provider = env.ref("payment.payment_provider_demo").copy({"company_id": company.id})
-            provider.write({"state": "test", "is_published": True})
-            partner = env["res.partner"].create({"name": "Race Customer", "email": "race@example.com"})
+            env, company, provider, partner = self.make_race_company(cr)
             invoices = env["account.move"]
             for amount in (100.0, 40.0):
                 invoices |= env["account.move"].create(
