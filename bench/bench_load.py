@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -105,6 +106,27 @@ print("BENCH " + json.dumps({
                for move in portal],
 }))
 """
+
+
+# Odoo's werkzeug request line ends with:
+# "<method> <path> HTTP/1.1" <status> - <queries> <query time> <other time>
+REQUEST_LINE = re.compile(
+    r'"GET (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d+) - \d+ (?P<query_time>[\d.]+) (?P<other_time>[\d.]+)'
+)
+
+
+def server_times(logs):
+    """Return the server time (seconds) of each pay page and portal page served, from Odoo's logs:
+    what each page costs the server, whatever else the run made it wait for."""
+    times = {"link": [], "portal": []}
+    for log in logs:
+        for match in REQUEST_LINE.finditer(log.read_text(errors="replace")):
+            path = match["path"]
+            kind = "link" if path.startswith("/pay/") and path.count("/") == 2 else None
+            kind = "portal" if path.startswith("/my/invoices/") else kind
+            if kind and match["status"] == "200":
+                times[kind].append(float(match["query_time"]) + float(match["other_time"]))
+    return times
 
 
 def percentile(values, p):
@@ -325,7 +347,7 @@ def main():
             common = ["--database", db, "--db-filter", f"^{db}$", "--addons-path", addons_path,
                       "--without-demo", "all"]  # fmt: skip
             data = prepare_database(base, common, args.customers)
-            processes, roots, _logs = start_servers(common, args.workers, log_dir)
+            processes, roots, logs = start_servers(common, args.workers, log_dir)
             print(f"==> Two servers: {', '.join(roots)} (logs in {log_dir})", flush=True)
             warm = requests.Session()
             for root in roots:
@@ -346,11 +368,12 @@ def main():
                 )
                 results[name] = (load, elapsed, n_two_tabs)
             checks = check_database(db)
+            served = server_times(logs)
     finally:
         for process in processes:
             devenv.stop(process)
         devenv.drop_database(db)
-    report(args, results, checks)
+    report(args, results, checks, served)
     link, portal = results["link"][0], results["portal"][0]
     ok = (
         not link.errors
@@ -362,7 +385,7 @@ def main():
     return 0 if ok else 1
 
 
-def report(args, results, checks):
+def report(args, results, checks, served):
     print()
     print(
         f"Two Odoo servers x {args.workers} workers, {args.customers} customers, {args.concurrency} at a time"
@@ -389,6 +412,13 @@ def report(args, results, checks):
         f"(goal <= {GOAL_RATIO}: {'met' if ratio <= GOAL_RATIO else 'NOT met'})"
     )
     print(f"p95 pay-to-paid ratio (link / portal): {pay_ratio:.2f}")
+    print(
+        "server time of the pages (Odoo's log, warm-up included): "
+        f"link p50 {percentile(served['link'], 50):.0f} ms, p95 {percentile(served['link'], 95):.0f} ms; "
+        f"portal p50 {percentile(served['portal'], 50):.0f} ms, "
+        f"p95 {percentile(served['portal'], 95):.0f} ms; "
+        f"p95 ratio {percentile(served['link'], 95) / percentile(served['portal'], 95):.2f}"
+    )
     print(
         f"transactions done: {done}, payments recorded: {recorded} "
         f"({'equal' if done == recorded else 'DIFFERENT'})"
