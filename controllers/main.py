@@ -63,7 +63,7 @@ class PaymentLinkController(PaymentPortal):
         tx_sudo._paylink_post_process_now()
         return self._paylink_render(
             "account_payment_link.pay_page_result",
-            {**self._paylink_prepare_page_values(link_sudo), "tx": tx_sudo},
+            {**self._paylink_get_layout_values(link_sudo), "tx": tx_sudo},
         )
 
     @http.route(
@@ -112,8 +112,25 @@ class PaymentLinkController(PaymentPortal):
 
     # === HELPERS === #
 
+    def _paylink_get_layout_values(self, link_sudo):
+        """Return the values every page of a sudo'd link shows (its layout, the result page).
+
+        :param link_sudo: the link, found by its token.
+        """
+        return {
+            "link": link_sudo,
+            "company": link_sudo.company_id,
+            # The portal layout's logo, name and footer: the link's company, not the website's.
+            "res_company": link_sudo.company_id,
+            "partner": link_sudo.partner_id,
+            "page_title": link_sudo.move_id.name
+            if link_sudo.link_type == "invoice"
+            else link_sudo.company_id.name,
+            "token": link_sudo.access_token,
+        }
+
     def _paylink_prepare_page_values(self, link_sudo):
-        """Return the values of the pay page (and its result page) of a sudo'd link.
+        """Return the values of the pay page of a sudo'd link.
 
         :param link_sudo: the link, found by its token.
         """
@@ -123,17 +140,11 @@ class PaymentLinkController(PaymentPortal):
         tips = link_sudo._get_tips_offered(unavailable_reason=reason)
         early_payment = move_sudo._paylink_get_early_payment() if move_sudo and not reason else {}
         return {
-            "link": link_sudo,
-            "company": link_sudo.company_id,
-            # The portal layout's logo, name and footer: the link's company, not the website's.
-            "res_company": link_sudo.company_id,
-            "partner": link_sudo.partner_id,
+            **self._paylink_get_layout_values(link_sudo),
             "currency": link_sudo.currency_id,
             "amount_due": link_sudo.amount,
             "invoices": invoices,
             "unavailable_reason": reason,
-            "page_title": move_sudo.name if link_sudo.link_type == "invoice" else link_sudo.company_id.name,
-            "token": link_sudo.access_token,
             "recent_charges": self._paylink_get_recent_charges(link_sudo)
             if link_sudo.link_type == "balance"
             else [],

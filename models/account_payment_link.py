@@ -795,16 +795,8 @@ class AccountPaymentLink(models.Model):
                 move.message_post(body=message)
             self._paylink_settle_successor(tx)
             return False
-        self.message_post(
-            body=_(
-                "Paid %(amount)s through payment link %(link)s with %(provider)s "
-                "(transaction %(reference)s).",
-                amount=amount,
-                link=self.name,
-                provider=tx.provider_id.name,
-                reference=tx.reference,
-            )
-        )
+        # The link's chatter already has Odoo's own "payment ... has been posted" message
+        # (_log_message_on_linked_documents): nothing more to say.
         return was == "active"
 
     def _paylink_settle_successor(self, tx):

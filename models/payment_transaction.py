@@ -2,6 +2,7 @@ import logging
 from datetime import timedelta
 
 import psycopg2
+import psycopg2.errorcodes
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -141,20 +142,31 @@ class PaymentTransaction(models.Model):
     def _paylink_post_process_now(self):
         """Post-process the link transactions of ``self`` that reached a final state.
 
-        A concurrency error (the customer's return page post-processing the same transaction at
-        the same moment) propagates: Odoo retries the whole request, which then finds the work
-        done. Any other failure is logged and left to Odoo's post-processing cron: it must not
-        undo the state the provider reported, nor make the provider deliver it again.
+        A concurrency error (another request recording a payment of the same link or invoices at
+        the same moment: the customer's return page, a second tab's payment) rolls the recording
+        back and leaves it to Odoo's post-processing cron, triggered at once, as Odoo's status
+        poll and cron do ("rollback and try later"): the state the provider reported stays saved
+        and its notification is acknowledged, without the request sleeping and starting over in
+        an HTTP worker. Any other failure is logged, flagged, and left to the same cron: it must
+        not undo the state the provider reported, nor make the provider deliver it again.
         """
         for tx in self:
             link = tx.paylink_id or tx.source_transaction_id.paylink_id
             if not link or tx.is_post_processed or tx.state not in ("done", "cancel", "error"):
                 continue
+            # The provider's state first, outside the savepoint: a conflict there (the same
+            # notification delivered twice at once) propagates, and Odoo replays the request.
+            self.env.cr.flush()
             try:
                 with self.env.cr.savepoint():
                     tx._post_process()
-            except psycopg2.OperationalError:
-                raise
+            except psycopg2.OperationalError as error:
+                _logger.info(
+                    "Transaction %s: recorded by Odoo's post-processing cron (%s)",
+                    tx.reference,
+                    error.pgcode and psycopg2.errorcodes.lookup(error.pgcode),
+                )
+                self.env.ref("payment.cron_post_process_payment_tx")._trigger()
             except Exception as error:
                 _logger.exception("Transaction %s: post-processing left to the cron", tx.reference)
                 tx._paylink_flag_link(

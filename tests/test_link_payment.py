@@ -77,7 +77,9 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
         self.assertEqual(link.state, "paid")
         self.assertEqual(link.payment_id, payment)
         self.assertEqual(link.amount_paid, 135.70)
-        self.assertTrue(self.chatter_has(link, "Paid", "135.70", tx.reference))
+        # Odoo's own messages, on the link too: the provider's confirmation and the payment posted.
+        self.assertTrue(self.chatter_has(link, "135.70", tx.reference, "confirmed"))
+        self.assertTrue(self.chatter_has(link, tx.reference, "has been posted", tx.payment_id.name))
         # The receipt (with the invoice PDF) is left to its cron, not rendered in this request.
         self.assertEqual(tx.paylink_receipt_state, "to_send")
         self.env["payment.transaction"]._cron_paylink_send_receipts()
