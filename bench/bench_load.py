@@ -302,12 +302,31 @@ class Load:
             thread.start()
         for thread in threads:
             thread.join()
-        states = [
-            (self.jsonrpc(tab, "/payment/status/poll", {}) or {}).get("state") for tab, _ref in references
-        ]
+        states = [self.poll(tab) for tab, _ref in references]
         if states[0] == "done":
             with self.lock:
                 self.pay_to_paid.append(time.monotonic() - started)
+
+    def poll(self, session, attempts=10):
+        """Odoo's status page: its script polls again when the server answers "retry" (Odoo's own
+        answer when recording the payment met another request); return the state polled."""
+        for _attempt in range(attempts):
+            response = self.call(
+                session,
+                "POST",
+                "/payment/status/poll",
+                json={"jsonrpc": "2.0", "method": "call", "id": 1, "params": {}},
+            )
+            body = response.json() if response.status_code == 200 else {}
+            if body.get("error", {}).get("data", {}).get("message") != "retry":
+                break
+            time.sleep(0.5)
+        if "error" in body:
+            with self.lock:
+                self.errors.append(
+                    f"JSON-RPC error /payment/status/poll: {body['error']['data'].get('message')}"
+                )
+        return (body.get("result") or {}).get("state")
 
 
 def run(customers, worker, *, concurrency, two_tabs_percent, seed):
