@@ -4,6 +4,7 @@ import threading
 from collections import defaultdict
 from datetime import timedelta
 
+import psycopg2
 import pytz
 
 from odoo import _, api, fields, models
@@ -229,22 +230,40 @@ class AccountMove(models.Model):
                 and not move._paylink_has_payments()
             )
         )
-        to_link = auto.filtered(
-            lambda move: move.company_id._paylink_is_payment_configured() and not move.paylink_id
-        )
-        if to_link:
-            # sudo: the invoice was posted by someone allowed to; the link follows the setting.
-            to_link.sudo()._paylink_get_or_create()
-        to_send = auto.filtered(
-            lambda move: (
-                move.company_id.paylink_auto_send
-                and move.paylink_id
-                and (move.company_id.paylink_auto_send_email or move.company_id.paylink_auto_send_sms)
-            )
-        )
-        for move in to_send:
-            move._paylink_auto_send()
+        for move in auto:
+            # Each invoice on its own: nothing about its link may stop it (or the others) from
+            # being posted; what went wrong is said in its chatter.
+            try:
+                with self.env.cr.savepoint():
+                    move._paylink_auto_link_and_send()
+            except psycopg2.OperationalError:
+                raise  # a concurrency error: Odoo retries the whole request
+            except Exception as error:
+                _logger.exception("Invoice %s: its payment link could not be made or sent", move.name)
+                message = error.args[0] if isinstance(error, UserError) else repr(error)
+                move.message_post(
+                    body=_(
+                        "The payment link of this invoice could not be made or sent automatically: "
+                        "%(error)s. Use the Payment link button once it is fixed.",
+                        error=message,
+                    )
+                )
         return posted
+
+    def _paylink_auto_link_and_send(self):
+        """Make the posted invoice's link (when the company makes one for every invoice) and send
+        it (when the company sends every invoice's link)."""
+        self.ensure_one()
+        company = self.company_id
+        if company._paylink_is_payment_configured() and not self.paylink_id:
+            # sudo: the invoice was posted by someone allowed to; the link follows the setting.
+            self.sudo()._paylink_get_or_create()
+        if (
+            company.paylink_auto_send
+            and self.paylink_id
+            and (company.paylink_auto_send_email or company.paylink_auto_send_sms)
+        ):
+            self._paylink_auto_send()
 
     def unlink(self):
         """Override of `account`: a deleted invoice's links die with it (the one 404), never deleted:

@@ -468,6 +468,28 @@ class TestSendWizard(PaylinkTestCommon):
         other = self.init_invoice("out_invoice", partner=self.customer, amounts=[40.0], post=True)
         self.assertFalse(other.paylink_id.message_log_ids)
 
+    def test_auto_send_never_blocks_posting(self):
+        """Issue 18.6: a template that cannot render (an administrator's edit) fails auto-send on its
+        own; the invoice is posted by the invoicing user, its chatter says why, the next one too."""
+        self.company.write({"paylink_auto_send": True, "paylink_auto_send_email": True})
+        template = self.env.ref("account_payment_link.mail_template_paylink_send")
+        template.body_html = '<p t-out="object.paylink_no_such_field.name"/>'
+        invoices = self.init_invoice(
+            "out_invoice", partner=self.customer, amounts=[40.0]
+        ) | self.init_invoice("out_invoice", partner=self.customer, amounts=[60.0])
+        with mute_logger(
+            "odoo.addons.account_payment_link.models.account_move",
+            "odoo.addons.mail.models.mail_render_mixin",
+        ):
+            invoices.with_user(self.user_accountant).action_post()
+        self.assertEqual(invoices.mapped("state"), ["posted", "posted"])
+        for invoice in invoices:
+            self.assertFalse(invoice.paylink_id.message_log_ids, "nothing half-sent is logged")
+            notes = invoice.message_ids.filtered(
+                lambda m: "could not be made or sent automatically" in (m.body or "")
+            )
+            self.assertEqual(len(notes), 1, invoice.name)
+
     def test_the_link_of_a_blocked_invoice_is_not_sent(self):
         """A blocked invoice keeps its active link, which is sent by no path: the wizard, the
         invoice's button, nor auto-send when the invoice is confirmed again."""
