@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from werkzeug.urls import url_join
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 from .. import const
 from ..controllers.twilio import PaymentLinkTwilioController
@@ -51,8 +51,13 @@ class SmsSms(models.Model):
     paylink_company_id = fields.Many2one(
         "res.company",
         string="Sending Company",
-        default=lambda self: self.env.company,
-        help="SMS of a company with Twilio configured are sent through its Twilio account.",
+        compute="_compute_paylink_company_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="The company of the record the SMS is about (the company Odoo gives its message, "
+        "whoever sends it, a cron included), else the sender's current company. SMS of a company "
+        "with Twilio configured leave through its Twilio account.",
     )
     paylink_sending_since = fields.Datetime(
         string="Sent to Twilio At",
@@ -65,6 +70,13 @@ class SmsSms(models.Model):
         copy=False,
         help="Queue runs in which Twilio could not take this SMS (unreachable, 429, 5xx).",
     )
+
+    @api.depends("mail_message_id")
+    def _compute_paylink_company_id(self):
+        for sms in self:
+            sms.paylink_company_id = (
+                sms.mail_message_id.record_company_id or sms.paylink_company_id or self.env.company
+            )
 
     def send(self, unlink_failed=False, unlink_sent=True, auto_commit=False, raise_exception=False):
         # The Twilio gateway commits after each accepted SMS when the queue commits at all, and then

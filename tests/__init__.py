@@ -18,3 +18,4 @@ from . import test_sms_concurrency
 from . import test_send_tour
 from . import test_stripe
 from . import test_twilio_callbacks
+from . import test_sms_company
