@@ -5,9 +5,12 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+import requests
+from twilio.base.exceptions import TwilioRestException
 from werkzeug.urls import url_join
 
 from odoo import api, fields, models
+from odoo.tools.translate import LazyTranslate
 
 from .. import const
 from ..controllers.twilio import PaymentLinkTwilioController
@@ -17,6 +20,7 @@ from ..tools.sms_text import check_sms_number
 from ..tools.twilio_api import TwilioApi
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 
 class _Outgoing(NamedTuple):
@@ -28,20 +32,42 @@ class _Outgoing(NamedTuple):
     sending_since: datetime | bool
 
 
-def _call_twilio(api, status_url, item, claimed):
+def _call_twilio(api, status_url, item, claimed, since):
     """Send one SMS in a worker thread (no database here), unless an earlier run had already
-    handed it to Twilio: then find it there. Return :meth:`TwilioApi.send`'s result; any error
-    is a result too (the SMS waits for the next run), never an exception."""
+    handed it to Twilio: then find it there. Return :meth:`TwilioApi.send`'s result; an error is
+    a result too, never an exception.
+
+    Twilio unreachable while the SMS is looked up is transient: the SMS waits for the next run.
+    Any other exception is this code's fault, not Twilio's: the SMS fails at once with its reason
+    (the traceback in the log) instead of waiting for runs that would fail the same way.
+
+    :param since: the time the SMS was marked as being sent (naive UTC), for looking it up after
+        a 5xx that may hide an accepted message.
+    """
     try:
         if item.sending_since:
-            since = item.sending_since - timedelta(minutes=1)
-            if sid := api.find_message(item.number, item.body, since, claimed):
+            lookup_since = item.sending_since - timedelta(minutes=1)
+            if sid := api.find_message(item.number, item.body, lookup_since, claimed):
                 _logger.info("SMS %s: found at Twilio (%s), not sent again", item.uuid, sid)
                 return {"ok": True, "sid": sid, "status": "queued"}
-        return api.send(item.number, item.body, status_callback=f"{status_url}/{item.uuid}")
-    except Exception as error:  # reported as a result: the main thread decides
-        _logger.warning("SMS %s: Twilio call failed, left for the next run: %s", item.uuid, error)
-        return {"ok": False, "transient": True, "failure_type": "sms_server", "reason": str(error),
+        return api.send(
+            item.number,
+            item.body,
+            status_callback=f"{status_url}/{item.uuid}",
+            since=since - timedelta(minutes=1),
+            claimed=claimed,
+        )
+    except (TwilioRestException, requests.exceptions.RequestException) as error:
+        _logger.warning("SMS %s: Twilio could not be reached, left for the next run: %s", item.uuid, error)
+        return {"ok": False, "transient": True, "failure_type": "sms_server", "error_code": None,
+                "reason": _lt("Twilio could not be reached.")._translate(api.lang)}  # fmt: skip
+    except Exception as error:  # reported as a result: the main thread records it
+        _logger.exception("SMS %s: the Twilio gateway failed; the SMS is not sent", item.uuid)
+        reason = _lt(
+            "The SMS could not be handed to Twilio (%(error)s); the server log has the details.",
+            error=error.__class__.__name__,
+        )._translate(api.lang)
+        return {"ok": False, "transient": False, "failure_type": "unknown", "reason": reason,
                 "error_code": None}  # fmt: skip
 
 
@@ -153,27 +179,32 @@ class SmsSms(models.Model):
         todo, failed = self._paylink_prepare_outgoing(blacklisted)
         concurrency = max(1, company.paylink_sms_concurrency)
         # SIDs already recorded: a lookup after a killed run never claims another SMS's message.
-        claimed = set()
-        if any(item.sending_since for item in todo):
-            claimed = set(
-                self.env["account.payment.link.message"]
-                .sudo()  # sudo: technical sending log
-                .search([("recipient", "in", [item.number for item in todo]), ("twilio_sid", "!=", False)])
-                .mapped("twilio_sid")
-            )
+        claimed = set(
+            self.env["account.payment.link.message"]
+            .sudo()  # sudo: technical sending log
+            .search([("recipient", "in", [item.number for item in todo]), ("twilio_sid", "!=", False)])
+            .mapped("twilio_sid")
+        )
         window_size = concurrency * 4
         pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="paylink_twilio")
         pending = {}
         try:
             for start in range(0, len(todo), window_size):
                 window = todo[start : start + window_size]
+                # Marked before anything leaves, in the cron or not (an earlier run's mark, and what
+                # it covers, stays): an SMS whose answer was lost is looked up, never sent again.
+                marked_at = fields.Datetime.now()
+                self.browse([item.sms.id for item in window if not item.sending_since]).write(
+                    {"paylink_sending_since": marked_at}
+                )
                 if auto_commit:
-                    # Marked before anything leaves; an earlier run's mark (and what it covers) stays.
-                    self.browse([item.sms.id for item in window if not item.sending_since]).write(
-                        {"paylink_sending_since": fields.Datetime.now()}
-                    )
                     self._paylink_commit()
-                pending = {pool.submit(_call_twilio, api, status_url, item, claimed): item for item in window}
+                pending = {
+                    pool.submit(
+                        _call_twilio, api, status_url, item, claimed, item.sending_since or marked_at
+                    ): item
+                    for item in window
+                }
                 while pending:
                     done, _running = wait(pending, return_when=FIRST_COMPLETED)
                     accepted, held, refused = self._paylink_sort_answers(done, pending, logs)

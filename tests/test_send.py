@@ -362,6 +362,39 @@ class TestSendWizard(PaylinkTestCommon):
         sms.resend_failed()
         self.assertEqual(len(self.twilio.messages), 1)
 
+    def test_a_5xx_hiding_an_accepted_sms_sends_it_once_outside_the_cron(self):
+        """Issue 18.3: Twilio takes the SMS but answers 503, outside the cron (no commits): the SMS
+        was marked as being sent, so the retry looks it up at Twilio instead of sending it again."""
+        self.link._paylink_send(sms_number="+14155550134")
+        sms = self.sms_of(self.link)
+        self.twilio.accept_then_fail_next(503)
+        self.process_sms_queue()
+        self.assertEqual(len(self.twilio.messages), 1, "sent once")
+        self.assertTrue(sms.paylink_sending_since, "marked as being sent")
+        self.assertEqual(sms.state, "pending")
+        self.assertEqual(self.logs_of(self.link, "sms").twilio_sid, self.twilio.messages[0]["sid"])
+
+    def test_a_code_error_in_the_gateway_fails_the_sms_at_once(self):
+        """Issue 18.3: an error that is not Twilio's (a bug) fails the SMS at once, with its reason
+        and a log line, instead of leaving it in the queue for three runs."""
+        self.link._paylink_send(sms_number="+14155550134")
+        sms = self.sms_of(self.link)
+
+        def broken_send(api, *args, **kwargs):
+            raise ValueError("a bug in the gateway")
+
+        with (
+            patch.object(twilio_api.TwilioApi, "send", broken_send),
+            self.assertLogs("odoo.addons.account_payment_link.models.sms_sms", "ERROR") as logs,
+        ):
+            self.process_sms_queue()
+        self.assertIn("the Twilio gateway failed", "\n".join(logs.output))
+        self.assertEqual((sms.state, sms.failure_type, sms.paylink_attempts), ("error", "unknown", 0))
+        log = self.logs_of(self.link, "sms")
+        self.assertEqual(log.state, "failed")
+        self.assertIn("could not be handed to Twilio (ValueError)", log.failure_reason)
+        self.assertFalse(self.twilio.messages)
+
     def test_twilio_down_counts_the_run_against_each_sms_it_refused(self):
         """Twilio down while several SMS are in flight: each of them has the run counted, so each
         fails after the same number of runs, none is retried forever."""

@@ -47,6 +47,7 @@ class TwilioDouble:
         self.requests = []  # every request received: (method, path, form params)
         self._failures = []  # scripted (status, code, message) answers for the next calls
         self._number_errors = {}  # {E.164 number: (status, code, message)}
+        self._hidden_acceptances = []  # scripted errors answered after the message was taken
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._make_handler())
         self.server.daemon_threads = True
@@ -81,6 +82,12 @@ class TwilioDouble:
         with self._lock:
             self._failures.extend([(status, code, message)] * times)
 
+    def accept_then_fail_next(self, status, message="Scripted failure after acceptance", times=1):
+        """Take the next ``times`` messages (they are sent) but answer with an error, as Twilio
+        does when a 5xx hides an accepted message."""
+        with self._lock:
+            self._hidden_acceptances.extend([(status, None, message)] * times)
+
     def set_number_error(self, number, status, code, message):
         """Always refuse messages to ``number`` with Twilio's error ``code``."""
         self._number_errors[number] = (status, code, message)
@@ -90,6 +97,7 @@ class TwilioDouble:
             self.messages.clear()
             self.requests.clear()
             self._failures.clear()
+            self._hidden_acceptances.clear()
             self._number_errors.clear()
             self.max_concurrent = 0
 
@@ -269,6 +277,10 @@ class TwilioDouble:
                     "_date": time.strftime("%Y-%m-%d", time.gmtime()),
                 }
                 double.messages.append(message)
+                with double._lock:
+                    hidden = double._hidden_acceptances.pop(0) if double._hidden_acceptances else None
+                if hidden:
+                    return self._error(*hidden)
                 self._send_json(201, _public(message))
 
             def _outbox(self):

@@ -224,13 +224,20 @@ class TwilioApi:
             reason = _lt("Twilio error %(code)s.", code=code) if code else _lt("Unknown Twilio error.")
         return failure_type, reason._translate(lang)
 
-    def send(self, number, body, status_callback=None):
+    def send(self, number, body, status_callback=None, since=None, claimed=None):
         """Create one message; retry 429, 5xx and refused connections with backoff.
 
+        A 5xx may hide a message Twilio took: before sending again after one, Twilio's log is
+        searched (:meth:`find_message`) for the message, from ``since``.
+
         :param str number: the recipient in E.164.
+        :param since: a naive UTC datetime at or before the first attempt; ``None``: no lookup.
+        :param set claimed: SIDs already recorded for other SMS (see :meth:`find_message`); the
+            SID of the message sent or found is added to it.
         :return: dict with ``ok`` and either ``sid`` and ``status``, or ``failure_type``,
             ``error_code``, ``reason`` and ``transient`` (Twilio may take it later).
         """
+        claimed = set() if claimed is None else claimed
         params = {"to": number, "body": body}
         if self.sender.startswith("MG"):
             params["messaging_service_sid"] = self.sender
@@ -242,7 +249,11 @@ class TwilioApi:
         while True:
             self._wait_for_pause()
             result = self._create(params)
-            if result["ok"] or not result["transient"] or attempt >= len(self.retry_delays):
+            if result["ok"]:
+                with self._pause_lock:
+                    claimed.add(result["sid"])
+                return result
+            if not result["transient"] or attempt >= len(self.retry_delays):
                 return result
             _logger.info("Twilio: %s; new attempt in %ss", result["reason"], self.retry_delays[attempt])
             if result.get("status") == 429:
@@ -250,6 +261,20 @@ class TwilioApi:
             else:
                 time.sleep(self.retry_delays[attempt])
             attempt += 1
+            if since is not None and (result.get("status") or 0) >= 500:
+                if sid := self._find_after_error(number, body, since, claimed):
+                    return {"ok": True, "sid": sid, "status": "queued"}
+
+    def _find_after_error(self, number, body, since, claimed):
+        """Return the SID of the message a 5xx hid, or ``None`` (not taken, or Twilio still down)."""
+        try:
+            sid = self.find_message(number, body, since, claimed)
+        except (TwilioRestException, requests.exceptions.RequestException) as error:
+            _logger.info("Twilio: could not look the message up after an error: %s", error)
+            return None
+        if sid:
+            _logger.info("Twilio: the message was taken despite the error (%s): not sent again", sid)
+        return sid
 
     def _create(self, params):
         try:
