@@ -416,8 +416,10 @@ class AccountMove(models.Model):
         sms_number = email_partner = False
         # Only the number of whoever agreed: the invoice's contact, else the customer company.
         agreed = recipient if recipient.paylink_sms_consent else customer.filtered("paylink_sms_consent")
-        if agreed and not self.company_id._paylink_get_sms_gateway_problem():
-            check = check_sms_number(agreed, agreed.paylink_sms_number, country=agreed.country_id)
+        # Only to the number they agreed for: a consent does not follow the customer to a new number.
+        consented = agreed and agreed._paylink_get_consented_sms_number()
+        if consented and not self.company_id._paylink_get_sms_gateway_problem():
+            check = check_sms_number(agreed, consented, country=agreed.country_id)
             sms_number = not check.failure_type and check.number
         if not sms_number and recipient.email:
             email_partner = recipient

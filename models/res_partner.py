@@ -23,6 +23,14 @@ class ResPartner(models.Model):
     paylink_sms_consent = fields.Boolean(string="SMS Reminder Consent", copy=False, tracking=True)
     paylink_sms_consent_date = fields.Datetime(string="SMS Consent Given On", copy=False)
     paylink_sms_consent_text = fields.Text(string="SMS Consent Wording", copy=False)
+    paylink_sms_consent_number = fields.Char(
+        string="SMS Consent Number",
+        copy=False,
+        readonly=True,
+        help="The number the consent was given for (E.164): reminders are texted to it only while it "
+        "is still the customer's number for SMS; STOP from it withdraws the consent, however the "
+        "customer's numbers are written.",
+    )
 
     @api.depends("paylink_ids")
     def _compute_paylink_count(self):
@@ -138,16 +146,45 @@ class ResPartner(models.Model):
         action["context"] = {"default_partner_id": self.commercial_partner_id.id}
         return action
 
-    def _paylink_record_sms_consent(self, text):
-        """Store the customer's consent to SMS reminders, with when and the exact wording."""
-        self.write(
-            {
-                "paylink_sms_consent": True,
-                "paylink_sms_consent_date": fields.Datetime.now(),
-                "paylink_sms_consent_text": text,
-            }
-        )
-        self.message_post(body=_("Agreed to receive payment reminders by text: “%(text)s”", text=text))
+    def _paylink_record_sms_consent(self, text, number=None):
+        """Store the customer's consent to SMS reminders, with when, the exact wording and the
+        number it is given for.
+
+        :param number: the number agreed on (any format); by default the customer's number for
+            SMS (:attr:`paylink_sms_number`).
+        """
+        for partner in self:
+            if number:
+                check = check_sms_number(partner, number, country=partner.country_id, blacklist=False)
+                consent_number = check.number or number
+            else:
+                consent_number = partner.paylink_sms_number
+            partner.write(
+                {
+                    "paylink_sms_consent": True,
+                    "paylink_sms_consent_date": fields.Datetime.now(),
+                    "paylink_sms_consent_text": text,
+                    "paylink_sms_consent_number": consent_number or False,
+                }
+            )
+            partner.message_post(
+                body=_(
+                    "Agreed to receive payment reminders by text at %(number)s: “%(text)s”",
+                    number=consent_number or _("no number yet"),
+                    text=text,
+                )
+            )
+
+    def _paylink_get_consented_sms_number(self):
+        """Return the number this customer agreed to get reminders at, while it is still their
+        number for SMS, or ``False`` (no consent, or a consent given for another number)."""
+        self.ensure_one()
+        if not self.paylink_sms_consent or not self.paylink_sms_number:
+            return False
+        # A consent recorded without a number (before 18.0.3) stands for the current number.
+        if self.paylink_sms_consent_number and self.paylink_sms_consent_number != self.paylink_sms_number:
+            return False
+        return self.paylink_sms_number
 
     def action_paylink_record_sms_consent(self):
         """The accountant records a consent the customer gave them (by phone, on paper...)."""
@@ -161,13 +198,29 @@ class ResPartner(models.Model):
         """Withdraw the consent to SMS reminders (the customer asked, or replied STOP)."""
         # The consent field is tracked: its change is the chatter's record of the withdrawal.
         self.filtered("paylink_sms_consent").write(
-            {"paylink_sms_consent": False, "paylink_sms_consent_date": False}
+            {
+                "paylink_sms_consent": False,
+                "paylink_sms_consent_date": False,
+                "paylink_sms_consent_number": False,
+            }
         )
         return True
 
     @api.model
     def _paylink_withdraw_sms_consent_of_number(self, number):
-        """The owner of ``number`` replied STOP: no more SMS reminders to its contacts."""
-        partners = self.search([("phone_mobile_search", "=", number), ("paylink_sms_consent", "=", True)])
+        """The owner of ``number`` (E.164, as Twilio sends it) replied STOP: no more SMS reminders
+        to the contacts that agreed for it, however their numbers are written (``(415) 555-0177``
+        as well as ``+14155550177``): the number the consent was given for, Odoo's sanitized
+        number of the contact, or its mobile or phone as typed."""
+        partners = self.search(
+            [
+                ("paylink_sms_consent", "=", True),
+                "|",
+                "|",
+                ("paylink_sms_consent_number", "=", number),
+                ("phone_sanitized", "=", number),
+                ("phone_mobile_search", "=", number),
+            ]
+        )
         partners.action_paylink_withdraw_sms_consent()
         return partners

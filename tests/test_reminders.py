@@ -128,6 +128,16 @@ class TestReminders(PaylinkTestCommon):
         self.assertTrue(self.customer.paylink_sms_consent)
         self.assertIn(self.user_sms_sender.name, self.customer.paylink_sms_consent_text)
 
+    def test_a_consent_is_for_the_number_it_was_given_for(self):
+        """Issue 18.7: the customer agreed for +1 415 555 0134, then changed mobile: the new number
+        gets no reminder by text (email instead) until they agree for it."""
+        self.customer._paylink_record_sms_consent("Text me my reminders.")
+        self.assertEqual(self.customer.paylink_sms_consent_number, "+14155550134")
+        self.customer.mobile = "+1 415 555 0199"
+        self.run_cron(self.at_noon_in_new_york(DUE))
+        self.assertEqual(self.reminders().channel, "email")
+        self.assertFalse(self.process_sms_queue())
+
     def test_the_customer_companys_consent_texts_its_own_number(self):
         """The invoice goes to a contact with a mobile of their own; only the customer company
         agreed to texts: the reminder goes to the company's number, never the contact's."""

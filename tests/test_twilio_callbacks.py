@@ -141,6 +141,21 @@ class TestTwilioCallbacks(PaylinkTestCommon, HttpCase):
     # === INBOUND: STOP / START === #
 
     @mute_logger("odoo.addons.account_payment_link.controllers.twilio", "odoo.http")
+    def test_stop_withdraws_a_consent_whatever_the_format_of_the_stored_number(self):
+        """Issue 18.7: STOP from +14155550177 withdraws the consent of a customer whose mobile is
+        stored as (415) 555-0177, and of one whose consent was given for that number."""
+        national = self.env["res.partner"].create(
+            {"name": "National Format", "mobile": "(415) 555-0177", "country_id": self.env.ref("base.us").id}
+        )
+        national._paylink_record_sms_consent("I agree to texts.")
+        self.customer._paylink_record_sms_consent("I agree to texts.")  # for another number
+        self.assertEqual(national.paylink_sms_consent_number, "+14155550177")
+        self.assertEqual(self.inbound("STOP", number="+14155550177"), 200)
+        self.assertFalse(national.paylink_sms_consent)
+        self.assertFalse(national.paylink_sms_consent_number)
+        self.assertTrue(self.customer.paylink_sms_consent, "another number's consent stays")
+
+    @mute_logger("odoo.addons.account_payment_link.controllers.twilio", "odoo.http")
     def test_stop_then_start(self):
         Blacklist = self.env["phone.blacklist"].with_context(active_test=False)
         self.assertEqual(self.inbound("STOP", token="forged"), 404)
