@@ -21,22 +21,29 @@ class PaymentLinkTwilioController(http.Controller):
 
     @http.route(f"{_status_url}/<string:sms_uuid>", type="http", auth="public", methods=["POST"], csrf=False)
     def paylink_twilio_status(self, sms_uuid, **kwargs):
-        """Twilio's delivery status of one SMS, identified by the SMS's UUID in the URL.
+        """Twilio's delivery status of one SMS sent through the gateway, whatever app sent it,
+        identified by the SMS's UUID in the URL (Odoo's ``sms.tracker``).
 
-        Unknown SMS, a signature that is not Twilio's and a status we do not know all get the
-        same 404 and change nothing.
+        Unknown SMS, a signature that is not Twilio's, another account's or another message's
+        callback, and a status we do not know all get the same 404 and change nothing.
         """
-        log_sudo = self._get_sms_log(sms_uuid)
+        tracker_sudo, company_sudo = self._get_sms_tracker(sms_uuid)
         params = request.httprequest.form.to_dict()
-        if not log_sudo or not self._is_from_twilio(log_sudo.company_id, params):
+        if not company_sudo or not self._is_from_twilio(company_sudo, params):
             raise NotFound()
-        if params.get("AccountSid") != log_sudo.company_id.paylink_twilio_account_sid:
+        if params.get("AccountSid") != company_sudo.paylink_twilio_account_sid:
             raise NotFound()
         sid = params.get("MessageSid") or params.get("SmsSid")
-        if log_sudo.twilio_sid and sid != log_sudo.twilio_sid:
+        if tracker_sudo.paylink_twilio_sid and sid != tracker_sudo.paylink_twilio_sid:
             raise NotFound()
         status = params.get("MessageStatus") or params.get("SmsStatus")
-        if not log_sudo._paylink_apply_twilio_status(status, error_code=params.get("ErrorCode")):
+        if not tracker_sudo:
+            # Twilio's callback overtook the queue's record of the SMS it took: track it now.
+            tracker_sudo = tracker_sudo.create({"sms_uuid": sms_uuid, "paylink_company_id": company_sudo.id})
+        applied = tracker_sudo._paylink_apply_twilio_status(
+            status, error_code=params.get("ErrorCode"), number=params.get("To")
+        )
+        if not applied:
             _logger.info("Twilio status callback with unknown status %r ignored", status)
             raise NotFound()
         return request.make_response("", status=204)
@@ -60,12 +67,22 @@ class PaymentLinkTwilioController(http.Controller):
 
     # === HELPERS === #
 
-    def _get_sms_log(self, sms_uuid):
-        if not UUID_RE.match(sms_uuid or ""):
-            return None
+    def _get_sms_tracker(self, sms_uuid):
+        """Return ``(tracker, company)`` of the SMS ``sms_uuid`` (both sudo'd): Odoo's tracker of
+        the SMS, possibly empty when the callback overtook the queue, and the company whose Twilio
+        account sent it (from the tracker, else from the SMS still in the queue); empty records
+        for an unknown SMS."""
         # The signature check that follows needs the company of the SMS; nothing is changed before.
         env = request.env(user=SUPERUSER_ID, su=True)
-        return env["account.payment.link.message"].search([("sms_uuid", "=", sms_uuid)], limit=1) or None
+        tracker, company = env["sms.tracker"], env["res.company"]
+        if not UUID_RE.match(sms_uuid or ""):
+            return tracker, company
+        tracker = tracker.search([("sms_uuid", "=", sms_uuid)], limit=1)
+        company = tracker.paylink_company_id
+        if not company:
+            sms = env["sms.sms"].search([("uuid", "=", sms_uuid)], limit=1)
+            company = sms.paylink_company_id.filtered(lambda company: company._paylink_sends_through_twilio())
+        return tracker, company
 
     def _get_company(self, account_sid):
         if not account_sid:

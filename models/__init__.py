@@ -8,6 +8,7 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import sms_sms
+from . import sms_tracker
 from . import mail_mail
 from . import mail_template
 from . import payment_provider

@@ -98,37 +98,21 @@ class AccountPaymentLinkMessage(models.Model):
         return changed
 
     def _paylink_apply_twilio_status(self, status, error_code=None):
-        """Apply a status callback of Twilio to this SMS and to Odoo's chatter notification.
+        """Apply a status callback of Twilio to this link's SMS (its log, and a note on a failure);
+        Odoo's notification is the tracker's (:meth:`sms.tracker._paylink_apply_twilio_status`).
 
-        :param str status: Twilio's ``MessageStatus``.
+        :param str status: Twilio's ``MessageStatus``, one of ``const.TWILIO_STATUS_TO_STATE``.
         :param error_code: Twilio's ``ErrorCode`` for undelivered and failed messages.
-        :return: ``False`` for a status we do not know (the caller answers 404), else ``True``.
         """
         self.ensure_one()
-        state = const.TWILIO_STATUS_TO_STATE.get(status)
-        if not state:
-            return False
-        failure_type, reason = (False, False)
+        state = const.TWILIO_STATUS_TO_STATE[status]
+        reason = False
         if state in FAILED_STATES:
-            failure_type, reason = TwilioApi.get_error(error_code, self.env.lang or "en_US")
-            if failure_type == "unknown":
-                failure_type = "sms_not_delivered"
-        if not self._paylink_set_state(state, failure_reason=reason, error_code=error_code or False):
-            return True
-        tracker = self.env["sms.tracker"].search([("sms_uuid", "=", self.sms_uuid)], limit=1)
-        if tracker:
+            reason = TwilioApi.get_error(error_code, self.env.lang or "en_US")[1]
+        if self._paylink_set_state(state, failure_reason=reason, error_code=error_code or False):
             if state in FAILED_STATES:
-                tracker._action_update_from_sms_state(
-                    "error", failure_type=failure_type, failure_reason=reason
-                )
-            elif state in ("sent", "delivered"):
-                # Odoo's words: "pending" is sent, "sent" is delivered.
-                tracker._action_update_from_sms_state("pending" if state == "sent" else "sent")
-            tracker.mail_notification_id.mail_message_id._notify_message_notification_update()
-        if state in FAILED_STATES:
-            self._paylink_note_failure()
-        twilio_api.blacklist_if_opted_out(self.env, self.recipient, error_code)
-        return True
+                self._paylink_note_failure()
+            twilio_api.blacklist_if_opted_out(self.env, self.recipient, error_code)
 
     def _paylink_note_failure(self):
         """Say in the link's and the invoice's chatter that this SMS did not reach the customer."""

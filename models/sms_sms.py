@@ -247,6 +247,7 @@ class SmsSms(models.Model):
             if result.get("ok"):
                 if log := logs.get(item.uuid):
                     log._paylink_set_state("queued", twilio_sid=result["sid"])
+                item.sms._paylink_track_at_twilio(result["sid"])
                 accepted |= item.sms
             elif result.get("transient") and item.attempts + 1 < const.TWILIO_MAX_QUEUE_ATTEMPTS:
                 # Twilio is down: stop hammering it; what has not left waits for the next run. This
@@ -258,6 +259,20 @@ class SmsSms(models.Model):
             else:
                 failed.append((item.sms, result))
         return accepted, postponed, failed
+
+    def _paylink_track_at_twilio(self, sid):
+        """Record on Odoo's tracker of this SMS (made when the sending app made none, as a mass
+        sending without log does) the message Twilio took: its status callbacks find it there."""
+        self.ensure_one()
+        values = {"paylink_company_id": self.paylink_company_id.id, "paylink_twilio_sid": sid}
+        # sudo: Odoo's technical trackers, an administrator's records, kept by the queue.
+        tracker = self.sudo().sms_tracker_id
+        if tracker:
+            tracker.write({**values, "paylink_twilio_state": tracker.paylink_twilio_state or "queued"})
+        else:
+            self.env["sms.tracker"].sudo().create(
+                {"sms_uuid": self.uuid, "paylink_twilio_state": "queued", **values}
+            )  # sudo: as above
 
     def _paylink_prepare_outgoing(self, blacklisted):
         """Return ``(outgoing, refused)``: what can be sent, and ``(sms, result)`` of the numbers

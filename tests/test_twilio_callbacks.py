@@ -61,6 +61,60 @@ class TestTwilioCallbacks(PaylinkTestCommon, HttpCase):
     # === STATUS CALLBACKS === #
 
     @mute_logger("odoo.addons.account_payment_link.controllers.twilio", "odoo.http")
+    def tracker(self, uuid=None):
+        return self.env["sms.tracker"].sudo().search([("sms_uuid", "=", uuid or self.log.sms_uuid)])
+
+    def test_another_apps_sms_is_tracked_to_delivered(self):
+        """Issue 18.2: an SMS another app sends through the gateway (Odoo's composer on a contact,
+        by an internal user) is tracked on Odoo's sms.tracker; its signed callbacks move Odoo's
+        notification to delivered, and Twilio gets no 404."""
+        contact = self.env["res.partner"].create(
+            {"name": "Other App", "mobile": "+1 415 555 0166", "company_id": self.company.id}
+        )
+        composer = (
+            self.env["sms.composer"]
+            .with_user(self.user_sms_sender)
+            .with_context(active_model="res.partner", active_id=contact.id)
+            .create({"body": "Your parcel is on its way."})
+        )
+        composer.action_send_sms()
+        [message] = [m for m in self.twilio.messages if m["to"] == "+14155550166"]
+        notification = self.env["mail.notification"].search(
+            [("mail_message_id.model", "=", "res.partner"), ("mail_message_id.res_id", "=", contact.id)]
+        )
+        self.assertEqual(notification.notification_status, "pending", "handed to Twilio")
+        tracker = self.tracker(message["_status_callback"].rsplit("/", 1)[1])
+        self.assertEqual(
+            (tracker.paylink_twilio_sid, tracker.paylink_company_id), (message["sid"], self.company)
+        )
+        for status, expected in (("sent", "pending"), ("delivered", "sent"), ("sent", "sent")):
+            with self.subTest(status=status):
+                code = self.over_http(
+                    lambda status=status: self.twilio.post_status_callback(message["sid"], status)
+                )
+                self.assertEqual(code, 204)
+                self.assertEqual(notification.notification_status, expected)
+        self.assertEqual(tracker.paylink_twilio_state, "delivered")
+
+    def test_an_sms_without_a_tracker_is_tracked_too(self):
+        """Issue 18.2: an SMS queued without Odoo's tracker (a mass sending without log makes none)
+        gets one from the gateway, so Twilio's callbacks are answered and recorded."""
+        sms = (
+            self.env["sms.sms"]
+            .sudo()
+            .create({"number": "+14155550167", "body": "Sale!", "paylink_company_id": self.company.id})
+        )
+        self.assertFalse(self.tracker(sms.uuid))
+        [message] = self.process_sms_queue()
+        tracker = self.tracker(sms.uuid)
+        self.assertEqual(
+            (tracker.paylink_twilio_sid, tracker.paylink_twilio_state), (message["sid"], "queued")
+        )
+        self.assertEqual(
+            self.over_http(lambda: self.twilio.post_status_callback(message["sid"], "delivered")), 204
+        )
+        self.assertEqual(tracker.paylink_twilio_state, "delivered")
+
     def test_forged_and_unknown_callbacks_get_404_and_change_nothing(self):
         url = self.message["_status_callback"]
         params = {
@@ -107,6 +161,7 @@ class TestTwilioCallbacks(PaylinkTestCommon, HttpCase):
         for code, fragment in ((30003, "switched off"), (30005, "does not exist"), (30034, "10DLC")):
             with self.subTest(code=code):
                 self.log.sudo().write({"state": "queued", "failure_reason": False})
+                self.tracker().paylink_twilio_state = "queued"
                 self.notification().sudo().notification_status = "pending"
                 self.assertEqual(self.callback("undelivered", error_code=code), 204)
                 self.assertEqual((self.log.state, self.log.error_code), ("undelivered", str(code)))

@@ -1,0 +1,54 @@
+from odoo import fields, models
+
+from .. import const
+from ..tools import twilio_api
+from ..tools.twilio_api import TwilioApi
+from .account_payment_link_message import FAILED_STATES, SMS_STATES, STATE_RANK
+
+
+class SmsTracker(models.Model):
+    """Odoo's tracker of an SMS (it outlives the ``sms.sms``, deleted once sent), extended with what
+    Twilio's status callbacks need: the message's SID, the company whose account sent it, and the
+    last state Twilio reported. Every SMS the Twilio gateway sends has one, whatever app sent it."""
+
+    _inherit = "sms.tracker"
+
+    paylink_company_id = fields.Many2one(
+        "res.company", string="Sent Through", readonly=True, ondelete="set null",
+        help="The company whose Twilio account sent the SMS (its callbacks are signed with it).",
+    )  # fmt: skip
+    paylink_twilio_sid = fields.Char(string="Twilio SID", readonly=True, index="btree_not_null")
+    paylink_twilio_state = fields.Selection(SMS_STATES, string="Twilio Status", readonly=True)
+
+    def _paylink_apply_twilio_status(self, status, error_code=None, number=None):
+        """Apply a status callback of Twilio to this SMS: Odoo's notification (the chatter's SMS
+        icon), the payment link's log when it is a link's SMS, and Odoo's blacklist on Twilio's
+        opted-out error. A status never moves an SMS back ("sent" after "delivered").
+
+        :param str status: Twilio's ``MessageStatus``.
+        :param error_code: Twilio's ``ErrorCode`` for undelivered and failed messages.
+        :param str number: the recipient (Twilio's ``To``), for the blacklist.
+        :return: ``False`` for a status we do not know (the caller answers 404), else ``True``.
+        """
+        self.ensure_one()
+        state = const.TWILIO_STATUS_TO_STATE.get(status)
+        if not state:
+            return False
+        log = self.env["account.payment.link.message"].search([("sms_uuid", "=", self.sms_uuid)], limit=1)
+        if log:
+            log._paylink_apply_twilio_status(status, error_code=error_code)
+        if self.paylink_twilio_state and STATE_RANK[state] <= STATE_RANK[self.paylink_twilio_state]:
+            return True
+        self.paylink_twilio_state = state
+        if state in FAILED_STATES:
+            failure_type, reason = TwilioApi.get_error(error_code, self.env.lang or "en_US")
+            if failure_type == "unknown":
+                failure_type = "sms_not_delivered"
+            self._action_update_from_sms_state("error", failure_type=failure_type, failure_reason=reason)
+        elif state in ("sent", "delivered"):
+            # Odoo's words: "pending" is sent, "sent" is delivered.
+            self._action_update_from_sms_state("pending" if state == "sent" else "sent")
+        self.mail_notification_id.mail_message_id._notify_message_notification_update()
+        if number and not log:  # a link's log blacklists its own recipient
+            twilio_api.blacklist_if_opted_out(self.env, number, error_code)
+        return True
