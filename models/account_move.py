@@ -12,7 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date, str2bool
 
 from ..tools.sms_text import check_sms_number
-from .account_payment_link_message import SMS_STATES
+from .account_payment_link_message import FAILED_STATES, SMS_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -48,6 +48,13 @@ class AccountMove(models.Model):
     )
     paylink_sms_failure_reason = fields.Char(
         string="Payment Link SMS Problem", compute="_compute_paylink_id", compute_sudo=True
+    )
+    paylink_posted_date = fields.Datetime(
+        string="First Posted On",
+        readonly=True,
+        copy=False,
+        help="When the invoice was first posted: its payment reminders start after that day (after "
+        "the day it was first sent, when it was).",
     )
 
     # === COMPUTE METHODS === #
@@ -221,6 +228,7 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
+        posted.filtered(lambda move: not move.paylink_posted_date).paylink_posted_date = fields.Datetime.now()
         # Only a new request for money: never for an invoice with nothing due, nor one posted again
         # after it was paid in part or in full (its payments, or its link's), nor one paid as posted.
         auto = posted.filtered(
@@ -364,6 +372,15 @@ class AccountMove(models.Model):
                     continue
                 if move._paylink_in_quiet_hours(now) or not move._paylink_is_payable():
                     continue  # a payment under way (or the invoice changed since the search)
+                started = move._paylink_get_reminders_start()
+                if started and move.invoice_date_due + timedelta(days=day) <= started:
+                    continue  # a step due before the invoice was posted (or sent): never sent
+                if move._paylink_link_revoked():
+                    move._paylink_log_reminder_not_sent(
+                        day,
+                        _("Its payment link was revoked by a manager: no reminder is sent with a new one."),
+                    )
+                    continue
                 try:
                     with self.env.cr.savepoint():
                         move._paylink_send_reminder(day)
@@ -376,6 +393,56 @@ class AccountMove(models.Model):
                 if sent >= limit:
                     self.env.ref("account_payment_link.ir_cron_paylink_send_reminders")._trigger()
                     return
+
+    def _paylink_get_reminders_start(self):
+        """Return the last day (in the customer's time zone) on which no reminder may go: the day
+        the invoice was first posted, or the day its link was first sent when later; ``None`` when
+        unknown (an invoice posted before this was recorded)."""
+        self.ensure_one()
+        tz = pytz.timezone(self._paylink_get_customer_tz())
+        # sudo: the invoice's own sending log, read by the reminders cron.
+        first_sent = (
+            self.env["account.payment.link.message"]
+            .sudo()
+            .search(
+                [
+                    ("link_id.move_id", "=", self.id),
+                    ("reminder_move_id", "=", False),
+                    ("state", "not in", FAILED_STATES),
+                ],
+                order="create_date, id",
+                limit=1,
+            )
+            .create_date
+        )
+        days = [
+            pytz.utc.localize(when).astimezone(tz).date()
+            for when in (self.paylink_posted_date, first_sent)
+            if when
+        ]
+        return max(days) if days else None
+
+    def _paylink_link_revoked(self):
+        """Whether a manager revoked the invoice's payment link and none is live since: a reminder
+        would bring it back."""
+        self.ensure_one()
+        # sudo: the reminders cron reads the invoice's links whoever runs it.
+        links = self.sudo().paylink_ids
+        return (
+            bool(links)
+            and links.sorted("id")[-1].state == "revoked"
+            and not any(link._paylink_is_live() for link in links)
+        )
+
+    def _paylink_log_reminder_not_sent(self, day, reason):
+        """Log this reminder step as not sent (once: the step counts as done) and say why on the invoice."""
+        self.ensure_one()
+        link = self.sudo().paylink_ids.sorted("id")[-1]  # sudo: as in _paylink_link_revoked
+        self.env["account.payment.link.message"].sudo().create(
+            {"link_id": link.id, "channel": "email", "recipient": self.partner_id.display_name,
+             "state": "failed", "failure_reason": reason, "reminder_move_id": self.id, "reminder_day": day}
+        )  # fmt: skip
+        self.message_post(body=_("Payment reminder not sent: %(reason)s", reason=reason))
 
     def _paylink_get_due_reminder_day(self, days, today):
         """Return the latest of ``days`` whose date (due date + day) is today or in the last

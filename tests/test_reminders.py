@@ -31,6 +31,12 @@ class TestReminders(PaylinkTestCommon):
             "out_invoice", partner=cls.customer, amounts=[200.0], invoice_date=DUE, post=True
         )
         cls.due_invoice.invoice_date_due = DUE
+        cls.posted_before(cls.due_invoice)
+
+    @staticmethod
+    def posted_before(invoice):
+        """The invoice was posted (and not sent) well before the reminders' days."""
+        invoice.paylink_posted_date = datetime(2025, 12, 1, 9)
 
     def run_cron(self, when):
         """Run the reminders cron at ``when`` (a naive UTC datetime)."""
@@ -138,6 +144,48 @@ class TestReminders(PaylinkTestCommon):
         self.assertEqual(self.reminders().channel, "email")
         self.assertFalse(self.process_sms_queue())
 
+    def test_reminders_start_after_the_invoice_was_posted_or_sent(self):
+        """Issue 18.8: an invoice due today and posted today gets no reminder today (the customer
+        has not had it yet); its first reminder is the next step. One sent later starts after the
+        day it was sent."""
+        with freeze_time(self.at_noon_in_new_york(DUE)):
+            fresh = self.init_invoice(
+                "out_invoice", partner=self.customer, amounts=[30.0], invoice_date=DUE, post=True
+            )
+        fresh.invoice_date_due = DUE
+        self.run_cron(self.at_noon_in_new_york(DUE) + timedelta(seconds=25))
+        self.assertFalse(self.reminders(fresh), "not 25 seconds after posting")
+        self.run_cron(self.at_noon_in_new_york(DUE + timedelta(days=7)))
+        self.assertEqual(self.reminders(fresh).reminder_day, 7)
+        # Sent on the day of its "-3" step: that step is not sent on top of it, the next ones are.
+        later = self.init_invoice(
+            "out_invoice", partner=self.customer, amounts=[40.0], invoice_date=DUE, post=True
+        )
+        later.invoice_date_due = DUE
+        self.posted_before(later)
+        with freeze_time(self.at_noon_in_new_york(DUE - timedelta(days=3))):
+            link = later._paylink_get_or_create()
+            later._paylink_send_link(link, email_partner=self.customer, queue_email=True)
+        self.run_cron(self.at_noon_in_new_york(DUE - timedelta(days=3)) + timedelta(hours=1))
+        self.assertFalse(self.reminders(later))
+        self.run_cron(self.at_noon_in_new_york(DUE))
+        self.assertEqual(self.reminders(later).reminder_day, 0)
+
+    def test_no_reminder_brings_back_a_link_a_manager_revoked(self):
+        """Issue 18.8: the manager revoked the invoice's link: the reminders send nothing, make no
+        new link, and say so on the invoice once per step."""
+        link = self.due_invoice._paylink_get_or_create()
+        link.with_user(self.user_manager).action_revoke()
+        self.run_cron(self.at_noon_in_new_york(DUE))
+        self.run_cron(self.at_noon_in_new_york(DUE) + timedelta(hours=1))
+        self.assertEqual(self.due_invoice.paylink_ids, link, "no new link")
+        reminder = self.reminders()
+        self.assertEqual((reminder.state, reminder.reminder_day), ("failed", 0))
+        self.assertIn("revoked by a manager", reminder.failure_reason)
+        notes = self.due_invoice.message_ids.filtered(lambda m: "revoked by a manager" in (m.body or ""))
+        self.assertEqual(len(notes), 1)
+        self.assertFalse(self.process_sms_queue())
+
     def test_the_customer_companys_consent_texts_its_own_number(self):
         """The invoice goes to a contact with a mobile of their own; only the customer company
         agreed to texts: the reminder goes to the company's number, never the contact's."""
@@ -153,6 +201,7 @@ class TestReminders(PaylinkTestCommon):
             "out_invoice", partner=contact, amounts=[80.0], invoice_date=DUE, post=True
         )
         invoice.invoice_date_due = DUE
+        self.posted_before(invoice)
         self.customer._paylink_record_sms_consent("Text me my reminders.")
         self.run_cron(self.at_noon_in_new_york(DUE))
         reminder = self.reminders(invoice)
@@ -167,6 +216,7 @@ class TestReminders(PaylinkTestCommon):
             "out_invoice", partner=self.customer, amounts=[50.0], invoice_date=DUE, post=True, company=other
         )
         stuck.invoice_date_due = DUE
+        self.posted_before(stuck)
         with self.assertLogs("odoo.addons.account_payment_link.models.account_move", "WARNING") as logs:
             self.run_cron(self.at_noon_in_new_york(DUE))
         self.assertIn(stuck.name, "\n".join(logs.output))
