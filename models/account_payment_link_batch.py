@@ -4,6 +4,8 @@ import logging
 import threading
 import time
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
@@ -88,7 +90,7 @@ class AccountPaymentLinkBatch(models.Model):
                     return False
                 started = True
                 chunk = moves[batch.done_count : batch.done_count + batch_size]
-                batch_as_user._process_chunk(chunk.with_env(batch_as_user.env))
+                batch_as_user._process_chunk_safely(chunk.with_env(batch_as_user.env))
                 batch.done_count += len(chunk)
                 if batch.done_count >= len(moves):
                     batch.state = "done"
@@ -97,6 +99,47 @@ class AccountPaymentLinkBatch(models.Model):
                 _logger.info("Payment link bulk %s: %d/%d invoices", batch.id, batch.done_count, len(moves))
             batch.state = "done"
         return True
+
+    def _process_chunk_safely(self, moves):
+        """Process ``moves`` (:meth:`_process_chunk`) so that nothing stops the sending: when the
+        chunk fails (a provider unpublished, a template that no longer renders...), it is done
+        again one invoice at a time, and an invoice that still fails is counted and reported with
+        its reason, alone."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._process_chunk(moves)
+            return
+        except psycopg2.OperationalError:
+            raise  # a concurrency error: the run stops, the chunk is redone by the next one
+        except Exception:
+            _logger.info("Payment link bulk %s: a chunk failed, sent again one invoice at a time", self.id)
+        for move in moves:
+            try:
+                with self.env.cr.savepoint():
+                    self._process_chunk(move)
+            except psycopg2.OperationalError:
+                raise
+            except Exception as error:
+                _logger.warning(
+                    "Payment link bulk %s: invoice %s not sent", self.id, move.name, exc_info=True
+                )
+                reason = (
+                    error.args[0]
+                    if isinstance(error, UserError | ValidationError | AccessError)
+                    else _(
+                        "an unexpected error (%(error)s), see the server log", error=error.__class__.__name__
+                    )
+                )
+                # sudo: the counters are the job's own bookkeeping, whatever the requester's rights.
+                batch_sudo = self.sudo()
+                line = _("%(invoice)s was not sent: %(reason)s", invoice=move.display_name, reason=reason)
+                batch_sudo.write(
+                    {
+                        "failed_count": batch_sudo.failed_count + 1,
+                        "report": "\n".join(filter(None, [batch_sudo.report, str(line)])),
+                    }
+                )
 
     def _process_chunk(self, moves):
         """Create the links of ``moves`` and send them; count and explain what was not sent."""

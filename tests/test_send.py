@@ -687,6 +687,45 @@ class TestBulkSend(PaylinkTestCommon):
         self.assertEqual(len(self.process_sms_queue()), 5)
         self.assertEqual(len({m["body"] for m in self.twilio.messages}), 5, "each sent invoice once")
 
+    def test_bulk_a_broken_invoice_and_a_broken_sending_stop_no_other(self):
+        """Issue 18.5: errors outside the send savepoints (making a link, rendering the emails) fail
+        one invoice, or one sending, alone; the cron goes on and ends every sending."""
+        moves = self.invoices[:8]
+        sending_a, sending_b, sending_c = (
+            self.email_batch(moves[:4]),
+            self.email_batch(moves[4:6]),
+            self.email_batch(moves[6:]),
+        )
+        broken_invoice = moves[1]
+        Move = type(self.env["account.move"])
+        get_or_create, render = Move._paylink_get_or_create, AccountPaymentLinkSender._paylink_render_emails
+
+        def get_or_create_or_break(moves_self):
+            if broken_invoice in moves_self:
+                raise RuntimeError("a bug on one invoice")
+            return get_or_create(moves_self)
+
+        def render_or_break(sender, links, *args, **kwargs):
+            if links.move_id & moves[4:6]:
+                raise ValueError("the template no longer renders")
+            return render(sender, links, *args, **kwargs)
+
+        with (
+            patch.object(Move, "_paylink_get_or_create", get_or_create_or_break),
+            patch.object(AccountPaymentLinkSender, "_paylink_render_emails", render_or_break),
+            mute_logger("odoo.addons.account_payment_link.models.account_payment_link_batch"),
+        ):
+            self.env["account.payment.link.batch"]._cron_process()
+        self.assertEqual((sending_a | sending_b | sending_c).mapped("state"), ["done"] * 3)
+        self.assertEqual((sending_a.sent_count, sending_a.failed_count), (3, 1))
+        self.assertIn(
+            f"{broken_invoice.name} was not sent: an unexpected error (RuntimeError)", sending_a.report
+        )
+        self.assertEqual((sending_b.sent_count, sending_b.failed_count), (0, 2))
+        self.assertEqual((sending_c.sent_count, sending_c.failed_count), (2, 0))
+        self.assertEqual(self.count(moves - broken_invoice - moves[4:6], "email"), 5)
+        self.assertEqual(self.count(broken_invoice | moves[4:6], "email"), 0)
+
     def test_bulk_sender_follows_the_invoices_and_each_says_what_went_where(self):
         moves = self.invoices[:3]
         self.assertNotIn(self.user_sms_sender.partner_id, moves.message_partner_ids)
