@@ -10,6 +10,7 @@ from . import res_partner
 from . import sms_sms
 from . import sms_tracker
 from . import mail_mail
+from . import mail_notification
 from . import mail_template
 from . import payment_provider
 from . import payment_transaction

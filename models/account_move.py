@@ -49,6 +49,13 @@ class AccountMove(models.Model):
     paylink_sms_failure_reason = fields.Char(
         string="Payment Link SMS Problem", compute="_compute_paylink_id", compute_sudo=True
     )
+    paylink_email_state = fields.Selection(
+        selection=SMS_STATES,
+        string="Payment Link Email",
+        compute="_compute_paylink_id",
+        compute_sudo=True,
+        help="The status of the last email that sent this invoice's payment link.",
+    )
     paylink_posted_date = fields.Datetime(
         string="First Posted On",
         readonly=True,
@@ -67,6 +74,7 @@ class AccountMove(models.Model):
         "paylink_ids.expiry_date",
         "paylink_ids.sms_state",
         "paylink_ids.sms_failure_reason",
+        "paylink_ids.email_state",
     )
     @api.depends_context("uid")
     def _compute_paylink_id(self):
@@ -81,6 +89,10 @@ class AccountMove(models.Model):
             last = max(texted, key=lambda link: link.id) if texted else texted
             move.paylink_sms_state = last.sms_state
             move.paylink_sms_failure_reason = last.sms_failure_reason
+            emailed = move.paylink_ids.filtered("email_state")
+            move.paylink_email_state = (
+                max(emailed, key=lambda link: link.id) if emailed else emailed
+            ).email_state
 
     # === BUSINESS METHODS === #
 

@@ -228,6 +228,17 @@ class AccountPaymentLink(models.Model):
     sms_failure_reason = fields.Char(
         string="SMS Problem", compute="_compute_sending_status", compute_sudo=True
     )
+    email_state = fields.Selection(
+        selection=SMS_STATES,
+        string="Email Status",
+        compute="_compute_sending_status",
+        compute_sudo=True,
+        help="The status of the last email sent with this link: queued, sent by the mail server, or "
+        "failed (bounced, refused).",
+    )
+    email_failure_reason = fields.Char(
+        string="Email Problem", compute="_compute_sending_status", compute_sudo=True
+    )
 
     _sql_constraints = [
         ("access_token_unique", "UNIQUE(access_token)", "A payment link token must be unique."),
@@ -377,9 +388,12 @@ class AccountPaymentLink(models.Model):
             logs = link.message_log_ids.sorted("id")
             sent = logs.filtered(lambda log: log.state not in FAILED_STATES)
             last_sms = logs.filtered(lambda log: log.channel == "sms")[-1:]
+            last_email = logs.filtered(lambda log: log.channel == "email" and not log.reminder_move_id)[-1:]
             link.last_sent_date = max(sent.mapped("create_date"), default=False)
             link.sms_state = last_sms.state
             link.sms_failure_reason = last_sms.failure_reason
+            link.email_state = last_email.state
+            link.email_failure_reason = last_email.failure_reason
 
     def _field_to_sql(self, alias, fname, query=None, flush=True):
         # Last Sent is read from the sending log (not stored, so that Odoo's SMS and mail queues

@@ -56,12 +56,41 @@ class AccountPaymentLinkBatch(models.Model):
     )
     failed_count = fields.Integer(string="Not Sent", readonly=True)
     progress = fields.Float(compute="_compute_progress")
+    # What really happened to the messages, as Odoo's mail queue and Twilio report it.
+    sms_queued_count = fields.Integer(string="SMS Queued", compute="_compute_outcomes")
+    sms_sent_count = fields.Integer(string="SMS Sent", compute="_compute_outcomes")
+    sms_failed_count = fields.Integer(string="SMS Failed", compute="_compute_outcomes")
+    email_sent_count = fields.Integer(string="Emails Sent", compute="_compute_outcomes")
+    email_queued_count = fields.Integer(string="Emails Queued", compute="_compute_outcomes")
+    email_failed_count = fields.Integer(
+        string="Emails Failed", compute="_compute_outcomes", help="Refused by the mail server, or bounced."
+    )
     report = fields.Text(readonly=True, help="Why invoices were skipped or not sent.")
 
     @api.depends("done_count", "total")
     def _compute_progress(self):
         for batch in self:
             batch.progress = 100.0 * batch.done_count / batch.total if batch.total else 100.0
+
+    def _compute_outcomes(self):
+        # sudo: the counts of the sending's own messages, whoever may read the sending.
+        groups = (
+            self.env["account.payment.link.message"]
+            .sudo()
+            ._read_group([("batch_id", "in", self.ids)], ["batch_id", "channel", "state"], ["__count"])
+        )
+        counts = {(batch.id, channel, state): count for batch, channel, state, count in groups}
+        for batch in self:
+
+            def count(channel, states, batch=batch):
+                return sum(counts.get((batch.id, channel, state), 0) for state in states)
+
+            batch.sms_failed_count = count("sms", FAILED_STATES)
+            batch.sms_queued_count = count("sms", ("outgoing",))
+            batch.sms_sent_count = count("sms", ("queued", "sent", "delivered"))
+            batch.email_failed_count = count("email", FAILED_STATES)
+            batch.email_queued_count = count("email", ("outgoing", "queued"))
+            batch.email_sent_count = count("email", ("sent", "delivered"))
 
     # === BUSINESS METHODS === #
 
@@ -256,6 +285,7 @@ class AccountPaymentLinkBatch(models.Model):
                     rendered_email=rendered.get(link.id),
                     blacklist=opted_out,
                     one_entry=True,
+                    log_values={"batch_id": self.id},
                 )
         except (UserError, AccessError, ValidationError) as error:
             if not isolated:

@@ -54,6 +54,10 @@ class AccountPaymentLinkMessage(models.Model):
         "mail.message", readonly=True, ondelete="set null", index="btree_not_null"
     )
     user_id = fields.Many2one("res.users", string="Sent By", default=lambda self: self.env.user)
+    batch_id = fields.Many2one(
+        "account.payment.link.batch", string="Bulk Sending", readonly=True, ondelete="set null",
+        index="btree_not_null",
+    )  # fmt: skip
     # Indexed by the unique index below (its first column).
     reminder_move_id = fields.Many2one(
         "account.move", string="Reminder Of", readonly=True, ondelete="cascade"

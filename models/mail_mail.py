@@ -21,9 +21,15 @@ class MailMail(models.Model):
             )
         )
         reached = {partner.email_normalized for partner in success_pids}
+        # Odoo's own words for its failure types ("mail_smtp": "Connection failed (outgoing mail
+        # server problem)"), in the user's language, when the server gave no reason of its own.
+        Notification = self.env["mail.notification"]
+        labels = dict(Notification._fields["failure_type"]._description_selection(self.env))
         for log in logs:
             if failure_type and email_normalize(log.recipient) not in reached:
-                log._paylink_set_state("failed", failure_reason=failure_reason or failure_type)
+                log._paylink_set_state(
+                    "failed", failure_reason=failure_reason or labels.get(failure_type, failure_type)
+                )
             else:
                 log._paylink_set_state("sent")
         return super()._postprocess_sent_message(

@@ -726,6 +726,54 @@ class TestBulkSend(PaylinkTestCommon):
         self.assertEqual(self.count(moves - broken_invoice - moves[4:6], "email"), 5)
         self.assertEqual(self.count(broken_invoice | moves[4:6], "email"), 0)
 
+    def test_bulk_counts_what_the_emails_became(self):
+        """Issue 18.5: a bulk sending counts its emails by outcome: sent by the mail server, failed
+        (refused, with Odoo's words for its failure type), bounced after sending; each invoice's
+        line has its email status beside the SMS one."""
+        moves = self.invoices[:3]
+        sending = self.email_batch(moves)
+        sending._process()
+        self.assertEqual(
+            (sending.sent_count, sending.email_queued_count, sending.email_sent_count), (3, 3, 0)
+        )
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .search(
+                [
+                    (
+                        "mail_message_id",
+                        "in",
+                        self.env["account.payment.link.message"]
+                        .search([("batch_id", "=", sending.id)])
+                        .mail_message_id.ids,
+                    )
+                ]
+            )
+        )
+        self.assertEqual(len(mails), 3)
+        bounced_message = mails[2].mail_message_id
+        mails[0].send()
+        mails[1]._postprocess_sent_message(success_pids=self.env["res.partner"], failure_type="mail_smtp")
+        mails[2].send()
+        # The last one bounces afterwards: Odoo's bounce routing writes its notification.
+        self.env["mail.notification"].sudo().search([("mail_message_id", "=", bounced_message.id)]).write(
+            {
+                "notification_status": "bounce",
+                "failure_type": "mail_bounce",
+                "failure_reason": "550 No such user",
+            }
+        )
+        sending.invalidate_recordset()
+        self.assertEqual(
+            (sending.email_sent_count, sending.email_failed_count, sending.email_queued_count), (1, 2, 0)
+        )
+        logs = self.env["account.payment.link.message"].search([("batch_id", "=", sending.id)])
+        reasons = sorted(logs.filtered(lambda log: log.state == "failed").mapped("failure_reason"))
+        self.assertEqual(reasons, ["550 No such user", "Connection failed (outgoing mail server problem)"])
+        moves.invalidate_recordset()
+        self.assertEqual(sorted(moves.mapped("paylink_email_state")), ["failed", "failed", "sent"])
+
     def test_bulk_sender_follows_the_invoices_and_each_says_what_went_where(self):
         moves = self.invoices[:3]
         self.assertNotIn(self.user_sms_sender.partner_id, moves.message_partner_ids)
