@@ -50,7 +50,9 @@ class AccountPaymentLinkBatch(models.Model):
     )
     total = fields.Integer(readonly=True)
     done_count = fields.Integer(string="Processed", readonly=True)
-    sent_count = fields.Integer(string="Sent", readonly=True)
+    sent_count = fields.Integer(
+        string="Queued", readonly=True, help="Invoices whose link was handed to Odoo's mail and SMS queues."
+    )
     skipped_count = fields.Integer(
         string="Skipped", readonly=True, help="Already sent recently, or nothing to pay."
     )
@@ -321,7 +323,8 @@ class AccountPaymentLinkBatch(models.Model):
         self.ensure_one()
         self.message_post(
             body=_(
-                "%(sent)s invoice(s) sent, %(skipped)s skipped, %(failed)s not sent.",
+                "%(sent)s invoice(s) queued for sending, %(skipped)s skipped, %(failed)s not sent. "
+                "What became of each email and SMS is counted on the sending as it happens.",
                 sent=self.sent_count,
                 skipped=self.skipped_count,
                 failed=self.failed_count,

@@ -608,7 +608,7 @@ class TestBulkSend(PaylinkTestCommon):
         self.assertEqual(commits, [(20, 40.0), (40, 80.0), (50, 100.0)])
         self.assertEqual(batch.state, "done")
         self.assertEqual(self.count(self.invoices, "email"), 50)
-        self.assertIn("50 invoice(s) sent", batch.message_ids[0].body)
+        self.assertIn("50 invoice(s) queued for sending", batch.message_ids[0].body)
 
     def test_big_sending_goes_on_over_several_cron_runs(self):
         """A cron run stops starting chunks past its time budget, each chunk committed, and
