@@ -1,5 +1,8 @@
+from markupsafe import Markup
+
 from odoo import _, api, models
 from odoo.exceptions import UserError
+from odoo.tools import is_html_empty
 
 from ..tools.sms_text import check_sms_number
 
@@ -76,7 +79,7 @@ class AccountPaymentLinkSender(models.AbstractModel):
 
     def _paylink_send_link(
         self, link, sms_number=False, email_partner=False, note=False, *, strict=True, queue_email=False,
-        rendered_email=None, log_values=None, blacklist=True, one_entry=False,
+        rendered_email=None, log_values=None, blacklist=True, one_entry=False, email_to=False,
     ):  # fmt: skip
         """Send ``link`` by SMS and/or email, posted in this document's chatter.
 
@@ -97,6 +100,8 @@ class AccountPaymentLinkSender(models.AbstractModel):
         :param one_entry: post the SMS and the email as one chatter entry (the email to the contact,
             the SMS to the number), as bulk sending does; otherwise each has its own, the SMS text
             readable in the chatter.
+        :param email_to: an address to email for this sending only (one the user typed that is no
+            contact of the customer): see :meth:`_paylink_email_address`.
         :return: the ``account.payment.link.message`` records logging what was (not) sent.
         """
         self.ensure_one()
@@ -123,6 +128,10 @@ class AccountPaymentLinkSender(models.AbstractModel):
             number = check.number if not check.failure_type else False
         if number and not (email_partner and one_entry):
             logs |= self._paylink_queue_sms(link, recipient, number, note, log_values)
+        if email_to:
+            logs |= self._paylink_email_address(
+                link, email_to, note, queue_email, rendered=rendered_email, log_values=log_values
+            )
         if email_partner:
             logs |= self._paylink_post_email(
                 link, email_partner, note, queue_email, rendered=rendered_email, log_values=log_values,
@@ -159,6 +168,71 @@ class AccountPaymentLinkSender(models.AbstractModel):
                 for sms in sms_sudo
             ]
         )  # fmt: skip
+
+    def _paylink_email_address(self, link, email, note, queue_email, *, rendered=None, log_values=None):
+        """Email ``link`` to the address ``email`` only, for this sending: no contact is made for
+        it (the customer's invoicing address, ``address_get``, stays as it is), the email carries
+        no portal button (no sign-up token for an address the customer never had), and the
+        followers are not notified; the chatter keeps an internal note of it. Return its log.
+        """
+        subject, body = rendered or self._paylink_render_emails(link, note)[link.id]
+        company = link.company_id
+        record_model = self.env["ir.model"]._get(self._name)
+        layout_values = {
+            "message": self.env["mail.message"].sudo().new({"body": body, "record_name": self.display_name}),
+            "subtype": self.env["mail.message.subtype"].sudo(),
+            "model_description": record_model.display_name,
+            "record": self,
+            "record_name": False,
+            "subtitles": False,
+            "company": company,
+            "email_add_signature": False,
+            "signature": "",
+            "website_url": "",
+            "is_html_empty": is_html_empty,
+        }  # as Odoo's mail.template.send_mail renders its layout
+        body_html = (
+            self.env["ir.qweb"]._render(
+                "mail.mail_notification_light", layout_values, minimal_qcontext=True, raise_if_not_found=False
+            )
+            or body
+        )
+        note_body = Markup("<p>%s</p>%s") % (
+            _(
+                "Payment link %(link)s emailed to %(email)s, for this sending only.",
+                link=link.name,
+                email=email,
+            ),
+            body,
+        )
+        self.message_post(body=note_body, subtype_xmlid="mail.mt_note", message_type="comment")
+        # sudo: the mail queue's record of this email, made by whoever may send the link.
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                {
+                    "subject": subject,
+                    "body_html": self.env["mail.render.mixin"]._replace_local_links(body_html),
+                    "email_to": email,
+                    "model": self._name,
+                    "res_id": self.id,
+                    "record_company_id": company.id,
+                    "auto_delete": True,
+                }
+            )
+        )
+        log = self.env["account.payment.link.message"].create(
+            {"link_id": link.id, "company_id": link.company_id.id, "channel": "email",
+             "recipient": email, "state": "queued", "mail_message_id": mail.mail_message_id.id,
+             **(log_values or {})}
+        )  # fmt: skip
+        if not queue_email:
+            mail.send_after_commit()  # as message_post's force_send: after this transaction commits
+        elif not self.env.context.get("paylink_no_cron_trigger"):
+            # sudo: waking Odoo's mail queue up; users may not read crons.
+            self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+        return log
 
     def _paylink_post_email(
         self, link, partner, note, queue_email, *, rendered=None, log_values=None, sms_number=False

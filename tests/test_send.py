@@ -132,9 +132,39 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertEqual(self.sms_of(self.link).number, "+33612345678")
         email_log = self.logs_of(self.link, "email")
         self.assertEqual(email_log.recipient, "billing@other.example.com")
-        contact = email_log.mail_message_id.partner_ids
-        self.assertEqual(contact.email, "billing@other.example.com")
-        self.assertEqual(contact.parent_id, self.customer, "a contact of the customer, not a stranger")
+
+    def test_a_typed_email_is_for_this_sending_only(self):
+        """Issue 18.4: the address typed in the wizard gets this email and nothing else: no contact
+        is made (the customer's invoicing address stays), no portal button or sign-up token, the
+        followers are not emailed; the chatter keeps a note and the log follows the mail queue."""
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        partners_before = Partner.search_count([])
+        invoice_address = self.customer.address_get(["invoice"])["invoice"]
+        wizard = self.open_send_wizard(self.link, channel_sms=False, email_to="Billing@Other.example.com")
+        MailMail = type(self.env["mail.mail"])
+        with patch.object(MailMail, "send_after_commit", lambda mails: None):  # kept in the queue to be read
+            wizard.action_send()
+        self.assertEqual(Partner.search_count([]), partners_before, "no contact made")
+        self.assertEqual(self.customer.address_get(["invoice"])["invoice"], invoice_address)
+        log = self.logs_of(self.link, "email")
+        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", log.mail_message_id.id)])
+        self.assertEqual((mail.email_to, mail.recipient_ids), ("billing@other.example.com", Partner))
+        self.assertIn(self.link.url, mail.body_html)
+        self.assertNotIn("signup", mail.body_html)
+        self.assertNotIn("access_token", mail.body_html)
+        # Only this email: the customer (a follower of the invoice) is not emailed.
+        others = (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("model", "=", "account.move"), ("res_id", "=", self.invoice.id)])
+        )
+        self.assertEqual(others, mail)
+        note = self.invoice.message_ids.filtered(
+            lambda message: "for this sending only" in (message.body or "")
+        )
+        self.assertTrue(note.subtype_id == self.env.ref("mail.mt_note"))
+        mail.send()
+        self.assertEqual(log.state, "sent")
 
     def test_unsaved_override_leaves_customer_alone(self):
         self.open_send_wizard(self.link, sms_number=MOBILE_FR, channel_email=False).action_send()

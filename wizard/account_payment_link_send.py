@@ -116,9 +116,14 @@ class AccountPaymentLinkSend(models.TransientModel):
                 recipient.message_post(
                     body=_("Mobile saved while sending payment link %(link)s.", link=link.name)
                 )
+        email_to = False
         if self.channel_email:
             email_partner = self._get_email_partner()
-        logs = link._paylink_send(sms_number=sms_number, email_partner=email_partner, note=self.note)
+            if isinstance(email_partner, str):  # an address for this sending only
+                email_partner, email_to = False, email_partner
+        logs = link._paylink_send(
+            sms_number=sms_number, email_partner=email_partner, note=self.note, email_to=email_to
+        )
         return self._notify_result(logs)
 
     def _check_sms_number(self):
@@ -126,7 +131,9 @@ class AccountPaymentLinkSend(models.TransientModel):
         return check_sms_number(recipient, self.sms_number, country=recipient.country_id)
 
     def _get_email_partner(self):
-        """Return the partner to email: the invoice's address, or the contact of the typed address."""
+        """Return the partner to email (the invoice's address, or the customer's contact with the
+        typed address), else the typed address itself (a string): it is emailed for this sending
+        only, and no contact is made for it."""
         email = email_normalize(self.email_to or "")
         if not email:
             if not (self.email_to or "").strip():
@@ -139,9 +146,7 @@ class AccountPaymentLinkSend(models.TransientModel):
         existing = self.env["res.partner"].search(
             [("email_normalized", "=", email), ("id", "child_of", customer.id)], limit=1
         )
-        return existing or self.env["res.partner"].create(
-            {"name": email, "email": email, "parent_id": customer.id, "type": "invoice"}
-        )
+        return existing or email
 
     def _notify_result(self, logs):
         done, skipped = [], []
