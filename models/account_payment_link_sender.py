@@ -159,12 +159,16 @@ class AccountPaymentLinkSender(models.AbstractModel):
         if not self.env.context.get("paylink_no_cron_trigger"):
             # sudo: waking Odoo's SMS queue up; users may not read crons.
             self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
+        # Odoo's own words for why an SMS was refused at once ("sms_number_format": "Wrong Number
+        # Format"), in the user's language.
+        reasons = dict(sms_sudo._fields["failure_type"]._description_selection(self.env))
         return self.env["account.payment.link.message"].create(
             [
                 {"link_id": link.id, "company_id": link.company_id.id, "channel": "sms",
                  "recipient": sms.number, "sms_uuid": sms.uuid,
                  "state": "outgoing" if sms.state == "outgoing" else "failed",
-                 "failure_reason": sms.failure_type or False, **(log_values or {})}
+                 "failure_reason": reasons.get(sms.failure_type, sms.failure_type) or False,
+                 **(log_values or {})}
                 for sms in sms_sudo
             ]
         )  # fmt: skip

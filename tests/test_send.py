@@ -404,6 +404,18 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertEqual(sms.state, "pending")
         self.assertEqual(self.logs_of(self.link, "sms").twilio_sid, self.twilio.messages[0]["sid"])
 
+    def test_an_sms_refused_at_once_says_why_in_words(self):
+        """Issue 18.10: an SMS Odoo refuses when queueing it is logged with Odoo's sentence for the
+        reason, in the user's language, not its code."""
+        message = self.invoice.message_post(body="Pay here", message_type="sms")
+        # What Odoo's SMS composer makes of a number it cannot use.
+        self.env["sms.sms"].sudo().create(
+            {"number": "12", "body": "Pay here", "mail_message_id": message.id, "state": "error",
+             "failure_type": "sms_number_format"}
+        )  # fmt: skip
+        log = self.invoice._paylink_log_sms(self.link, message)
+        self.assertEqual((log.state, log.failure_reason), ("failed", "Wrong Number Format"))
+
     def test_a_code_error_in_the_gateway_fails_the_sms_at_once(self):
         """Issue 18.3: an error that is not Twilio's (a bug) fails the SMS at once, with its reason
         and a log line, instead of leaving it in the queue for three runs."""
