@@ -56,6 +56,13 @@ class AccountMove(models.Model):
         compute_sudo=True,
         help="The status of the last email that sent this invoice's payment link.",
     )
+    paylink_payment_ready = fields.Boolean(
+        string="Links Take Payments",
+        compute="_compute_paylink_payment_ready",
+        compute_sudo=True,
+        help="Whether a payment provider of the invoice's company can take link payments: the "
+        "invoice's link buttons are hidden otherwise (the Payment Links hub says what is missing).",
+    )
     paylink_posted_date = fields.Datetime(
         string="First Posted On",
         readonly=True,
@@ -93,6 +100,12 @@ class AccountMove(models.Model):
             move.paylink_email_state = (
                 max(emailed, key=lambda link: link.id) if emailed else emailed
             ).email_state
+
+    @api.depends("company_id")
+    def _compute_paylink_payment_ready(self):
+        ready = {company: company._paylink_is_payment_configured() for company in self.company_id}
+        for move in self:
+            move.paylink_payment_ready = ready.get(move.company_id, False)
 
     # === BUSINESS METHODS === #
 

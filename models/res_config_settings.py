@@ -66,7 +66,11 @@ class ResConfigSettings(models.TransientModel):
             )
             stripe = company._paylink_get_stripe_provider()
             settings.paylink_stripe_provider_id = stripe
-            settings.paylink_stripe_status = stripe and stripe._paylink_get_status_text()
+            stripe_status = stripe and stripe._paylink_get_status_text()
+            # Each line once: Stripe's own line only when it says something the first did not.
+            if stripe_status and stripe_status in settings.paylink_payment_status:
+                stripe_status = False
+            settings.paylink_stripe_status = stripe_status
 
     def action_paylink_open_provider(self):
         """Open the company's Stripe provider (where *Connect Stripe* is), else the providers."""
@@ -86,7 +90,8 @@ class ResConfigSettings(models.TransientModel):
         """Check the Stripe provider's keys, webhook endpoint and payment methods with Stripe."""
         self.ensure_one()
         self.company_id._paylink_check_payment_setup()
-        return {"type": "ir.actions.client", "tag": "reload"}
+        # The result is shown under the button (the settings form reloads its record, not the page).
+        return True
 
     def _compute_paylink_odoo_twilio_installed(self):
         self.paylink_odoo_twilio_installed = self.env["res.company"]._paylink_odoo_twilio_installed()

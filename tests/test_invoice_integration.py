@@ -36,6 +36,20 @@ class TestInvoiceIntegration(PaylinkTestCommon):
         refund = self.init_invoice("out_refund", partner=self.customer, amounts=[10.0], post=True)
         self.assertFalse(refund.paylink_ids, "credit notes get no link")
 
+    def test_link_buttons_only_while_links_can_take_payments(self):
+        """Issue 18.11: the invoice's Payment link and Send payment link buttons show only while a
+        provider of its company can take link payments (the hub says what is missing)."""
+        invoice = self.invoice.with_user(self.user_accountant)
+        self.assertTrue(invoice.paylink_payment_ready)
+        arch = invoice.get_views([(False, "form")])["views"]["form"]["arch"]
+        for button in ("action_paylink_open", "action_paylink_send"):
+            node = html.fromstring(arch).xpath(f"//button[@name='{button}']")[0]
+            self.assertIn("not paylink_payment_ready", node.get("invisible"))
+        self.provider.sudo().is_published = False
+        invoice.invalidate_recordset()
+        self.assertFalse(invoice.paylink_payment_ready)
+        self.assertIn("not published", self.company.paylink_get_hub_info()["payment_unavailable_reason"])
+
     def test_payment_link_button_returns_the_active_link(self):
         action = self.invoice.with_user(self.user_accountant).action_paylink_open()
         link = self.env["account.payment.link"].browse(action["res_id"])

@@ -3,7 +3,7 @@
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -239,8 +239,28 @@ class TestSendWizard(PaylinkTestCommon):
         wizard.action_send()
         self.assertEqual(len(self.logs_of(self.link, "email")), 1)
 
+    def test_twilio_credentials_refuse_to_save_half_filled(self):
+        """Issue 18.11: Twilio as the gateway needs its three credentials, in Twilio's forms."""
+        company = self.company.sudo()
+        cases = {
+            "no token": ({"paylink_twilio_auth_token": False}, "fill in the Account SID, the Auth Token"),
+            "no sender": ({"paylink_twilio_sender": " "}, "fill in the Account SID, the Auth Token"),
+            "not an SID": ({"paylink_twilio_account_sid": "SK123"}, "starts with AC"),
+            "not a sender": ({"paylink_twilio_sender": "555-0100"}, "international form"),
+        }
+        for label, (values, message) in cases.items():
+            with self.subTest(label), self.assertRaisesRegex(ValidationError, message):
+                with self.env.cr.savepoint():
+                    company.write(values)
+        # Odoo as the gateway: Twilio's fields may stay empty.
+        company.write({"paylink_sms_gateway": "iap", "paylink_twilio_auth_token": False})
+
     def test_sms_unavailable_without_twilio(self):
-        self.company.sudo().paylink_twilio_auth_token = False
+        # As a neutralized copy of the database has it (the settings refuse to save it so).
+        self.env.cr.execute(
+            "UPDATE res_company SET paylink_twilio_auth_token = NULL WHERE id = %s", [self.company.id]
+        )
+        self.company.invalidate_recordset()
         wizard = self.open_send_wizard(self.link)
         self.assertIn("Twilio is not configured", wizard.sms_unavailable_reason)
         wizard.write({"channel_sms": True})

@@ -182,6 +182,17 @@ class TestStripe(PaylinkPaymentCommon, HttpCase):
         settings = self.env["res.config.settings"].with_company(self.company).create({})
         self.assertIn("webhook signing secret", settings.paylink_stripe_status)
 
+    def test_each_status_line_once_in_the_settings(self):
+        """Issue 18.11: when no provider can take link payments, Stripe's sentence is said once."""
+        self.stripe.is_published = False
+        self.provider.is_published = False
+        settings = self.env["res.config.settings"].with_company(self.company).create({})
+        self.assertEqual(settings.paylink_payment_status.count("Stripe is enabled but not published."), 1)
+        self.assertFalse(settings.paylink_stripe_status, "not said a second time")
+        self.provider.is_published = True
+        settings = self.env["res.config.settings"].with_company(self.company).create({})
+        self.assertEqual(settings.paylink_stripe_status, "Stripe is enabled but not published.")
+
     def test_other_apps_transactions_keep_odoos_own_check(self):
         """RELIABILITY 2, defect 10: the stricter check is for link transactions only; a Stripe
         transaction of another app (here Odoo's portal payment of an invoice, no link) keeps Odoo's
@@ -519,8 +530,14 @@ class TestStripe(PaylinkPaymentCommon, HttpCase):
         fake = FakeStripeHTTPClient(answers)
         with patch.object(stripe_api, "get_client", lambda key, http_client=None: original(key, fake)):
             settings = self.env["res.config.settings"].with_company(self.company).create({})
-            settings.action_paylink_check_payment_setup()
+            action = settings.action_paylink_check_payment_setup()
         result = self.company.paylink_payment_check_result
+        # Issue 18.11: shown in the settings section, under the button (no page reload).
+        self.assertIs(action, True)
+        shown = self.env["res.config.settings"].with_company(self.company).create({})
+        self.assertEqual(shown.paylink_payment_check_result, result)
+        arch = shown.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="paylink_payment_check_result"', arch)
         self.assertIn("acct_1", result)
         self.assertIn(webhook_url, result)
         self.assertIn("fa-times", result)
