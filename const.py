@@ -27,6 +27,7 @@ STRIPE_CAPABILITY_LABELS = {
 }
 
 TWILIO_API_BASE = "https://api.twilio.com"
+TWILIO_MESSAGING_API_BASE = "https://messaging.twilio.com"
 TWILIO_TIMEOUT = 15
 
 # System parameter that points the Twilio SDK at the loopback double. Only the test suite and the

@@ -6,7 +6,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import stripe_api
+from ..tools import stripe_api, twilio_api
 from odoo.addons.payment_stripe import utils as stripe_utils
 from odoo.addons.payment_stripe.const import HANDLED_WEBHOOK_EVENTS
 
@@ -97,6 +97,14 @@ class ResCompany(models.Model):
         copy=False,
         sanitize=True,
         help="The result of the last *Check payment setup*.",
+    )
+    paylink_twilio_check_result = fields.Html(
+        string="Twilio Check",
+        readonly=True,
+        copy=False,
+        sanitize=True,
+        groups="base.group_system",
+        help="The result of the last *Test Twilio*.",
     )
     paylink_tip_account_id = fields.Many2one(
         "account.account",
@@ -295,17 +303,33 @@ class ResCompany(models.Model):
         )
         if provider._paylink_get_unusable_reason():
             lines.append((False, _("Webhook signing secret"), provider._paylink_get_unusable_reason()))
+        self.paylink_payment_check_result = self._paylink_render_check_lines(lines)
+        return lines
+
+    @api.model
+    def _paylink_render_check_lines(self, lines):
+        """Return the ``(ok, label, detail)`` lines of a setup check as the settings show them."""
         icons = {
             True: "fa-check text-success",
             False: "fa-times text-danger",
             None: "fa-question text-warning",
         }
-        self.paylink_payment_check_result = Markup("<ul class='list-unstyled mb-0'>%s</ul>") % Markup(
-            ""
-        ).join(
+        return Markup("<ul class='list-unstyled mb-0'>%s</ul>") % Markup("").join(
             Markup("<li><i class='fa %s'/> <strong>%s</strong>: %s</li>") % (icons[ok], label, detail)
             for ok, label, detail in lines
         )
+
+    def _paylink_check_twilio(self):
+        """Ask Twilio whether this company's credentials and sender can send its SMS; keep the
+        result on the company for the settings to show.
+
+        :return: the lines of :func:`~..tools.twilio_api.check_credentials`.
+        """
+        self.ensure_one()
+        lines = twilio_api.check_credentials(self)
+        self.sudo().paylink_twilio_check_result = self._paylink_render_check_lines(
+            lines
+        )  # sudo: system field
         return lines
 
     def _paylink_get_admins(self):

@@ -12,6 +12,7 @@ class ResConfigSettings(models.TransientModel):
     )
     paylink_stripe_status = fields.Char(string="Stripe Status", compute="_compute_paylink_payment_status")
     paylink_payment_check_result = fields.Html(related="company_id.paylink_payment_check_result")
+    paylink_twilio_check_result = fields.Html(related="company_id.paylink_twilio_check_result")
     paylink_sms_gateway = fields.Selection(related="company_id.paylink_sms_gateway", readonly=False)
     paylink_sms_concurrency = fields.Integer(related="company_id.paylink_sms_concurrency", readonly=False)
     paylink_odoo_twilio_installed = fields.Boolean(
@@ -91,6 +92,13 @@ class ResConfigSettings(models.TransientModel):
         self.ensure_one()
         self.company_id._paylink_check_payment_setup()
         # The result is shown under the button (the settings form reloads its record, not the page).
+        return True
+
+    def action_paylink_test_twilio(self):
+        """Check the Twilio credentials and sender with Twilio (saved first, as every settings
+        button does); the result is shown under the button."""
+        self.ensure_one()
+        self.company_id._paylink_check_twilio()
         return True
 
     def _compute_paylink_odoo_twilio_installed(self):

@@ -255,6 +255,35 @@ class TestSendWizard(PaylinkTestCommon):
         # Odoo as the gateway: Twilio's fields may stay empty.
         company.write({"paylink_sms_gateway": "iap", "paylink_twilio_auth_token": False})
 
+    def test_test_twilio_shows_what_twilio_says(self):
+        """Issue 18.11: *Test Twilio* asks Twilio (the SDK, the loopback double here) for the
+        account and the sender, and the settings show each line."""
+        self.addCleanup(setattr, self.twilio, "numbers", None)
+        self.addCleanup(setattr, self.twilio, "services", {})
+        company = self.company.sudo()
+        settings = self.env["res.config.settings"].with_company(self.company).create({})
+        self.assertIs(settings.action_paylink_test_twilio(), True)
+        self.assertEqual(
+            [(ok, label) for ok, label, _detail in company._paylink_check_twilio()],
+            [(True, "Account"), (True, "Sender")],
+        )
+        shown = self.env["res.config.settings"].with_company(self.company).create({})
+        self.assertEqual(shown.paylink_twilio_check_result.count("fa-check"), 2)
+        self.twilio.numbers = {self.twilio_sid: set()}
+        lines = company._paylink_check_twilio()
+        self.assertEqual(lines[1][:2], (False, "Sender"))
+        self.assertIn("+15005550006 is not a number of this account", lines[1][2])
+        self.twilio.services = {self.twilio_sid: {"MG" + "1" * 32}}
+        company.paylink_twilio_sender = "MG" + "1" * 32
+        self.assertEqual(company._paylink_check_twilio()[1][:2], (True, "Sender"))
+        company.paylink_twilio_sender = "MG" + "2" * 32
+        self.assertIn("knows no Messaging Service", company._paylink_check_twilio()[1][2])
+        company.paylink_twilio_auth_token = "not-the-token"
+        self.assertEqual(
+            company._paylink_check_twilio(),
+            [(False, "Account", "Twilio refused the Account SID and Auth Token.")],
+        )
+
     def test_sms_unavailable_without_twilio(self):
         # As a neutralized copy of the database has it (the settings refuse to save it so).
         self.env.cr.execute(

@@ -48,6 +48,8 @@ class TwilioDouble:
         self._failures = []  # scripted (status, code, message) answers for the next calls
         self._number_errors = {}  # {E.164 number: (status, code, message)}
         self._hidden_acceptances = []  # scripted errors answered after the message was taken
+        self.numbers = None  # {account sid: {E.164 numbers}}; None: every number is the account's
+        self.services = {}  # {account sid: {Messaging Service SIDs}}
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._make_handler())
         self.server.daemon_threads = True
@@ -199,12 +201,37 @@ class TwilioDouble:
                     return self._error(401, 20003, "Authenticate")
                 if path == MESSAGES_PATH.format(sid=account):
                     return self._list(account)
+                if self._account_resource(account, path, parts):
+                    return None
                 if len(parts) == 5 and parts[3] == "Messages":
                     sid = parts[4].removesuffix(".json")
                     message = next((m for m in double.messages if m["sid"] == sid), None)
                     if message and message["account_sid"] == account:
                         return self._send_json(200, _public(message))
                 return self._error(404, 20404, "The requested resource was not found")
+
+            def _account_resource(self, account, path, parts):
+                """Answer the setup check's reads (the account, its numbers, a Messaging Service);
+                return whether the request was one of them."""
+                if path == f"/2010-04-01/Accounts/{account}.json":
+                    self._send_json(200, {"sid": account, "friendly_name": "Test account",
+                                          "status": "active", "type": "Full"})  # fmt: skip
+                    return True
+                if path == f"/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json":
+                    query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
+                    number = query.get("PhoneNumber", "")
+                    owned = double.numbers is None or number in double.numbers.get(account, set())
+                    found = [{"sid": "PN" + "0" * 32, "phone_number": number}] if owned else []
+                    page = {"page": 0, "page_size": 1, "uri": path, "first_page_uri": path,
+                            "next_page_uri": None, "previous_page_uri": None}  # fmt: skip
+                    self._send_json(200, {"incoming_phone_numbers": found, **page})
+                    return True
+                if len(parts) == 3 and parts[:2] == ["v1", "Services"]:
+                    if parts[2] in double.services.get(account, set()):
+                        self._send_json(200, {"sid": parts[2], "account_sid": account,
+                                              "friendly_name": "Payment links"})  # fmt: skip
+                        return True
+                return False
 
             def _list(self, account):
                 """Messages.json: the account's messages, filtered by ``To`` and ``DateSent>``

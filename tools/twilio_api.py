@@ -41,6 +41,8 @@ class _PaylinkTwilioHttpClient(TwilioHttpClient):
     def request(self, method, url, *args, **kwargs):
         if self.api_base and url.startswith(const.TWILIO_API_BASE):
             url = self.api_base + url[len(const.TWILIO_API_BASE) :]
+        elif self.api_base and url.startswith(const.TWILIO_MESSAGING_API_BASE):
+            url = self.api_base + url[len(const.TWILIO_MESSAGING_API_BASE) :]
         return super().request(method, url, *args, **kwargs)
 
 
@@ -71,6 +73,61 @@ def _client_factory(company):
         raise ValueError(f"Twilio is not configured for company {company.id}")
     api_base = get_api_base(company.env)
     return lambda: Client(sid, token, http_client=_PaylinkTwilioHttpClient(api_base=api_base))
+
+
+def check_credentials(company):
+    """Ask Twilio, with the company's credentials, whether it can send the company's SMS: the
+    account (SID and token), then the sender (a number of the account, or a Messaging Service).
+
+    :return: a list of ``(ok, label, detail)``, as the Stripe setup check's.
+    """
+    env = company.env
+    label_account, label_sender = env._("Account"), env._("Sender")
+    # sudo: the credentials are checked, never shown.
+    company_sudo = company.sudo()
+    sid, sender = company_sudo.paylink_twilio_account_sid, (company_sudo.paylink_twilio_sender or "").strip()
+    if not (sid and company_sudo.paylink_twilio_auth_token and sender):
+        return [(False, label_account, env._("Fill in the Account SID, the Auth Token and the sender."))]
+    client = get_client(company)
+    try:
+        account = client.api.v2010.accounts(sid).fetch()
+    except TwilioRestException as error:
+        if error.status in (401, 403, 404):
+            return [(False, label_account, env._("Twilio refused the Account SID and Auth Token."))]
+        return [(False, label_account, env._("Twilio answered HTTP %(status)s.", status=error.status))]
+    except requests.exceptions.RequestException:
+        return [(False, label_account, env._("Twilio could not be reached."))]
+    lines = [
+        (
+            account.status == "active",
+            label_account,
+            env._("%(name)s, %(status)s.", name=account.friendly_name or sid, status=account.status),
+        )
+    ]
+    try:
+        if sender.startswith("MG"):
+            service = client.messaging.v1.services(sender).fetch()
+            lines.append(
+                (True, label_sender, env._("Messaging Service %(name)s.", name=service.friendly_name))
+            )
+        elif client.api.v2010.accounts(sid).incoming_phone_numbers.list(phone_number=sender, limit=1):
+            lines.append(
+                (True, label_sender, env._("%(number)s is a number of this account.", number=sender))
+            )
+        else:
+            lines.append(
+                (False, label_sender, env._("%(number)s is not a number of this account.", number=sender))
+            )
+    except TwilioRestException as error:
+        if error.status == 404:
+            lines.append(
+                (False, label_sender, env._("Twilio knows no Messaging Service %(sid)s.", sid=sender))
+            )
+        else:
+            lines.append((None, label_sender, env._("Twilio answered HTTP %(status)s.", status=error.status)))
+    except requests.exceptions.RequestException:
+        lines.append((None, label_sender, env._("Twilio could not be reached.")))
+    return lines
 
 
 def blacklist_if_opted_out(env, number, error_code):
