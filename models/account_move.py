@@ -11,6 +11,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date, str2bool
 
+from ..tools.cron_budget import report_progress
 from ..tools.sms_text import check_sms_number
 from .account_payment_link_message import FAILED_STATES, SMS_STATES
 
@@ -416,8 +417,18 @@ class AccountMove(models.Model):
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                 sent += 1
                 if sent >= limit:
-                    self.env.ref("account_payment_link.ir_cron_paylink_send_reminders")._trigger()
+                    # The rest of this company's invoices, and the other companies, in the next call.
+                    left = len(moves) - list(moves.ids).index(move.id) - 1
+                    report_progress(
+                        self.env,
+                        "account_payment_link.ir_cron_paylink_send_reminders",
+                        done=sent,
+                        remaining=left or 1,
+                    )
                     return
+        report_progress(
+            self.env, "account_payment_link.ir_cron_paylink_send_reminders", done=sent, remaining=0
+        )
 
     def _paylink_get_reminders_start(self):
         """Return the last day (in the customer's time zone) on which no reminder may go: the day

@@ -9,7 +9,7 @@ import psycopg2
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..tools.cron_budget import cron_budget
+from ..tools.cron_budget import cron_call_budget, report_progress
 from .account_payment_link_message import FAILED_STATES
 
 _logger = logging.getLogger(__name__)
@@ -335,14 +335,19 @@ class AccountPaymentLinkBatch(models.Model):
     @api.model
     def _cron_process(self, batch_size=BATCH_SIZE, budget=None):
         """Process the pending bulk sendings for at most ``budget`` seconds (by default
-        :func:`~..tools.cron_budget.cron_budget`), in committed chunks; a sending of 10,000
-        invoices goes on in the next runs, each triggered at once by the one before.
+        :func:`~..tools.cron_budget.cron_call_budget`), in committed chunks, and report to Odoo's
+        cron runner how many invoices were done and remain: it calls the job again while some
+        remain, so a sending of 10,000 invoices goes on without a worker past its time limit.
         """
         if budget is None:
-            budget = cron_budget()
+            budget = cron_call_budget()
         batches = self.search([("state", "!=", "done")], order="id")
-        if not batches._process(batch_size=batch_size, deadline=time.monotonic() + budget):
-            # A new run, in a new worker with its own time limit, takes over at once.
-            # sudo: waking the bulk-sending cron up (whoever runs this: the cron, or a test).
-            self.env.ref("account_payment_link.ir_cron_paylink_send_batches").sudo()._trigger()
+        before = sum(batches.mapped("done_count"))
+        batches._process(batch_size=batch_size, deadline=time.monotonic() + budget)
+        report_progress(
+            self.env,
+            "account_payment_link.ir_cron_paylink_send_batches",
+            done=sum(batches.mapped("done_count")) - before,
+            remaining=sum(len(batch.move_ids) - batch.done_count for batch in batches),
+        )
         return True

@@ -7,6 +7,7 @@ import psycopg2.errorcodes
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..tools.cron_budget import report_progress
 from odoo.addons.payment import utils as payment_utils
 
 _logger = logging.getLogger(__name__)
@@ -460,8 +461,10 @@ class PaymentTransaction(models.Model):
             tx.with_company(tx.company_id)._paylink_send_receipt()
             if not self.env.registry.in_test_mode():
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-        if len(txs) == limit:
-            self.env.ref("account_payment_link.ir_cron_paylink_send_receipts")._trigger()
+        remaining = self.search_count([("paylink_receipt_state", "=", "to_send")]) if len(txs) == limit else 0
+        report_progress(
+            self.env, "account_payment_link.ir_cron_paylink_send_receipts", done=len(txs), remaining=remaining
+        )
 
     def _paylink_send_receipt(self):
         """Queue this transaction's receipt for the mail queue; a PDF that cannot be rendered

@@ -15,7 +15,7 @@ from odoo.tools.translate import LazyTranslate
 from .. import const
 from ..controllers.twilio import PaymentLinkTwilioController
 from ..tools import twilio_api
-from ..tools.cron_budget import cron_budget
+from ..tools.cron_budget import cron_call_budget, report_progress
 from ..tools.sms_text import check_sms_number
 from ..tools.twilio_api import TwilioApi
 
@@ -107,7 +107,7 @@ class SmsSms(models.Model):
     def send(self, unlink_failed=False, unlink_sent=True, auto_commit=False, raise_exception=False):
         # The Twilio gateway commits after each accepted SMS when the queue commits at all, and then
         # no new batch starts past the run's time budget (a batch of 500 at 8 at once takes ~13 s).
-        deadline = time.monotonic() + cron_budget() if auto_commit else None
+        deadline = time.monotonic() + cron_call_budget() if auto_commit else None
         this = self.with_context(paylink_sms_auto_commit=auto_commit, paylink_sms_deadline=deadline)
         return super(SmsSms, this).send(
             unlink_failed=unlink_failed,
@@ -120,12 +120,16 @@ class SmsSms(models.Model):
         # Past the run's time budget no new batch starts (the first always does): the rest stays
         # in the queue for the next run, triggered at once.
         deadline = self.env.context.get("paylink_sms_deadline")
+        done = 0
         for index, batch_ids in enumerate(super()._split_batch()):
             if index and deadline is not None and time.monotonic() > deadline:
-                _logger.info("SMS queue: time budget spent, the rest is left for the next run")
-                # sudo: a new run of Odoo's SMS cron, with its own time limit, takes over at once.
-                self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
+                _logger.info("SMS queue: time budget spent, the rest is left for the next call")
+                # Odoo's cron runner calls its SMS queue again at once for the rest.
+                report_progress(
+                    self.env, "sms.ir_cron_sms_scheduler_action", done=done, remaining=len(self) - done
+                )
                 return
+            done += len(batch_ids)
             yield batch_ids
 
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):

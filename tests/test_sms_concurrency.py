@@ -109,23 +109,30 @@ class TestSmsConcurrency(PaylinkTestCommon):
         self.assertEqual(self.sent_bodies(), sorted(f"Invoice {index}: pay here" for index in range(8)))
 
     def test_a_run_past_its_time_budget_leaves_the_rest_to_the_next_run(self):
-        """A run of the SMS cron starts no new batch past its time budget (the first always goes):
-        the rest stays queued, the next run is triggered at once and sends it, once."""
+        """A call of the SMS cron starts no new batch past its time budget (the first always goes):
+        the rest stays queued, reported to Odoo's cron runner (``_notify_progress``), which calls
+        the queue again at once; outside the runner the cron is woken up. Each SMS goes once."""
         self.env["ir.config_parameter"].sudo().set_param("sms.session.batch.size", 10)
         queued = self.queue_sms(30)
         SmsModel = type(self.env["sms.sms"])
         cron = self.env.ref("sms.ir_cron_sms_scheduler_action")
+        progress = self.env["ir.cron.progress"].sudo().create({"cron_id": cron.id})
         Trigger = self.env["ir.cron.trigger"].sudo()
         triggers = Trigger.search_count([("cron_id", "=", cron.id)])
         with (
             patch.object(SmsModel, "_paylink_auto_commit", lambda self: True),
             patch.object(SmsModel, "_paylink_commit", lambda self: self.env.flush_all()),
-            patch("odoo.addons.account_payment_link.models.sms_sms.cron_budget", lambda: 0),
+            patch("odoo.addons.account_payment_link.models.sms_sms.cron_call_budget", lambda: 0),
         ):
-            queued.send(auto_commit=True)
-        self.assertEqual(len(self.twilio.messages), 10, "the first batch only")
-        self.assertEqual(len(queued.filtered(lambda sms: sms.state == "outgoing")), 20)
-        self.assertGreater(Trigger.search_count([("cron_id", "=", cron.id)]), triggers, "next run triggered")
+            queued.with_context(ir_cron_progress_id=progress.id).send(auto_commit=True)
+            self.assertEqual(len(self.twilio.messages), 10, "the first batch only")
+            self.assertEqual((progress.done, progress.remaining), (10, 20), "reported to Odoo's runner")
+            self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers, "no self-trigger")
+            # Outside Odoo's cron runner, the cron is woken up for the rest.
+            queued.filtered(lambda sms: sms.state == "outgoing").send(auto_commit=True)
+            self.assertEqual(len(self.twilio.messages), 20)
+            self.assertGreater(Trigger.search_count([("cron_id", "=", cron.id)]), triggers)
+        self.assertEqual(len(queued.filtered(lambda sms: sms.state == "outgoing")), 10)
 
         self.process_sms_queue()
         self.assertEqual(self.sent_bodies(), sorted(f"Invoice {index}: pay here" for index in range(30)))
