@@ -7,7 +7,8 @@ each size N it creates N customers and N posted invoices (not timed), then measu
 1. **Phases**, one after the other in this process, each in its own cursor, with wall time and SQL
    queries (``odoo.sql_db.sql_counter``):
    - ``queue links``: ``account.payment.link.batch._process`` (links, SMS and emails queued);
-   - ``send SMS``: ``sms.sms._process_queue`` through the Twilio double;
+   - ``send SMS``: ``sms.sms._process_queue`` through the Twilio double, called again while SMS
+     remain (as Odoo's cron runner does when a call reports work remaining);
    - ``send email``: ``mail.mail.process_email_queue`` through the SMTP sink.
 2. **End to end**, as a deployment runs it: an Odoo server with workers (``--workers 1
    --max-cron-threads 2``, Odoo's default number of cron workers) is started; the bulk sending is
@@ -207,6 +208,14 @@ def run_size(registry, n, tag, *, twilio, sink, checks):
         batch._process(batch_size=100, commit=env.cr.commit)
         return batch.sent_count, batch.skipped_count, batch.failed_count, batch.report
 
+    def send_sms(env):
+        # As Odoo's cron runner calls the queue again while a call reports SMS remaining.
+        Sms = env["sms.sms"]
+        for _i in range(n // 10 + 3):
+            if not Sms.search_count([("state", "=", "outgoing")]):
+                break
+            Sms._process_queue()
+
     def send_mail(env):
         Mail = env["mail.mail"]
         for _i in range(n // 1000 + 3):  # the queue sends at most 1,000 emails a call
@@ -217,7 +226,7 @@ def run_size(registry, n, tag, *, twilio, sink, checks):
     phases = []
     counts, *timing = measure(registry, admin_uid, new_batch)
     phases.append(("queue links", *timing))
-    _, *timing = measure(registry, SUPERUSER_ID, lambda env: env["sms.sms"]._process_queue())
+    _, *timing = measure(registry, SUPERUSER_ID, send_sms)
     phases.append(("send SMS", *timing))
     _, *timing = measure(registry, SUPERUSER_ID, send_mail)
     phases.append(("send email", *timing))
@@ -241,7 +250,7 @@ def run_size(registry, n, tag, *, twilio, sink, checks):
     # Again, without force: everything was sent within the resend window, so nothing goes out.
     sms_before = len(twilio.messages)
     again, *_timing = measure(registry, admin_uid, new_batch)
-    measure(registry, SUPERUSER_ID, lambda env: env["sms.sms"]._process_queue())
+    measure(registry, SUPERUSER_ID, send_sms)
     checks.append((f"N={n}: second batch sends 0 (sent, skipped, failed)", again[:3] == (0, n, 0), again[:3]))
     checks.append((f"N={n}: second batch: no new SMS", len(twilio.messages) == sms_before,
                    len(twilio.messages) - sms_before))  # fmt: skip

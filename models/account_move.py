@@ -370,6 +370,7 @@ class AccountMove(models.Model):
         # The search is a day wider on each side: each customer's "today" is in their time zone.
         today = fields.Date.today()
         companies = self.env["res.company"].search([("paylink_reminders_enabled", "=", True)])
+        sent = 0  # reminders sent by this call, all companies together
         for company in companies:
             days = company._paylink_get_reminder_days()
             if not days:
@@ -388,7 +389,6 @@ class AccountMove(models.Model):
                 [("reminder_move_id", "in", moves.ids)], ["reminder_move_id", "reminder_day"]
             ):
                 done[move].add(day)
-            sent = 0
             for move in moves.with_company(company):
                 local_today = fields.Date.context_today(
                     move.with_context(tz=move._paylink_get_customer_tz()), now

@@ -179,6 +179,13 @@ class SmsSms(models.Model):
             .sudo()  # sudo: technical sending log
             .search([("sms_uuid", "in", self.mapped("uuid"))])
         }
+        # Odoo's trackers of the batch, read once (each is written as Twilio takes its SMS).
+        trackers = {
+            tracker.sms_uuid: tracker.with_prefetch(tracker.ids)
+            for tracker in self.env["sms.tracker"]
+            .sudo()  # sudo: Odoo's technical trackers, kept by the queue
+            .search([("sms_uuid", "in", self.mapped("uuid"))])
+        }
         sent, postponed = self.browse(), self.browse()
         todo, failed = self._paylink_prepare_outgoing(blacklisted)
         concurrency = max(1, company.paylink_sms_concurrency)
@@ -211,7 +218,7 @@ class SmsSms(models.Model):
                 }
                 while pending:
                     done, _running = wait(pending, return_when=FIRST_COMPLETED)
-                    accepted, held, refused = self._paylink_sort_answers(done, pending, logs)
+                    accepted, held, refused = self._paylink_sort_answers(done, pending, logs, trackers)
                     postponed |= held
                     failed += refused
                     if accepted and auto_commit:
@@ -234,7 +241,7 @@ class SmsSms(models.Model):
             cron._trigger(fields.Datetime.now() + timedelta(minutes=const.TWILIO_QUEUE_RETRY_MINUTES))
         (self - postponed).mail_message_id._notify_message_notification_update()
 
-    def _paylink_sort_answers(self, done, pending, logs):
+    def _paylink_sort_answers(self, done, pending, logs, trackers):
         """Sort Twilio's answers of the ``done`` futures (taken out of ``pending``).
 
         :return: ``(accepted, postponed, failed)``: the SMS Twilio took (their logs now queued),
@@ -251,7 +258,7 @@ class SmsSms(models.Model):
             if result.get("ok"):
                 if log := logs.get(item.uuid):
                     log._paylink_set_state("queued", twilio_sid=result["sid"])
-                item.sms._paylink_track_at_twilio(result["sid"])
+                item.sms._paylink_track_at_twilio(result["sid"], trackers.get(item.uuid))
                 accepted |= item.sms
             elif result.get("transient") and item.attempts + 1 < const.TWILIO_MAX_QUEUE_ATTEMPTS:
                 # Twilio is down: stop hammering it; what has not left waits for the next run. This
@@ -264,13 +271,16 @@ class SmsSms(models.Model):
                 failed.append((item.sms, result))
         return accepted, postponed, failed
 
-    def _paylink_track_at_twilio(self, sid):
+    def _paylink_track_at_twilio(self, sid, tracker=None):
         """Record on Odoo's tracker of this SMS (made when the sending app made none, as a mass
-        sending without log does) the message Twilio took: its status callbacks find it there."""
+        sending without log does) the message Twilio took: its status callbacks find it there.
+
+        :param tracker: the SMS's tracker when already read (the batch reads them at once).
+        """
         self.ensure_one()
         values = {"paylink_company_id": self.paylink_company_id.id, "paylink_twilio_sid": sid}
         # sudo: Odoo's technical trackers, an administrator's records, kept by the queue.
-        tracker = self.sudo().sms_tracker_id
+        tracker = tracker if tracker is not None else self.sudo().sms_tracker_id
         if tracker:
             tracker.write({**values, "paylink_twilio_state": tracker.paylink_twilio_state or "queued"})
         else:

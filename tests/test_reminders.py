@@ -122,6 +122,32 @@ class TestReminders(PaylinkTestCommon):
         self.assertEqual(reminder.channel, "email")
         self.assertFalse(self.process_sms_queue())
 
+    def test_the_cron_reports_its_progress_to_odoos_runner(self):
+        """Issue 18.9: a call sends at most ``limit`` reminders and reports what remains to Odoo's
+        cron runner, which calls it again; with no company sending reminders it reports nothing
+        to do (and does not fail)."""
+        other = self.init_invoice(
+            "out_invoice", partner=self.customer, amounts=[20.0], invoice_date=DUE, post=True
+        )
+        other.invoice_date_due = DUE
+        self.posted_before(other)
+        cron = self.env.ref("account_payment_link.ir_cron_paylink_send_reminders")
+
+        def call(**kwargs):
+            progress = self.env["ir.cron.progress"].sudo().create({"cron_id": cron.id})
+            with freeze_time(self.at_noon_in_new_york(DUE)):
+                self.env(su=True)["account.move"].with_context(
+                    ir_cron_progress_id=progress.id
+                )._cron_paylink_send_reminders(**kwargs)
+            return progress.done, progress.remaining
+
+        self.assertEqual(call(limit=1), (1, 1))
+        self.assertEqual(call(limit=1), (1, 1), "stopped at its limit: the runner calls it once more")
+        self.assertEqual(call(limit=1), (0, 0))
+        self.assertEqual(len(self.reminders() | self.reminders(other)), 2)
+        self.company.paylink_reminders_enabled = False
+        self.assertEqual(call(), (0, 0))
+
     def test_off_by_default_and_only_for_companies_that_want_them(self):
         self.assertFalse(self.env["res.company"].new({}).paylink_reminders_enabled)
         self.company.paylink_reminders_enabled = False
