@@ -278,14 +278,19 @@ class ResCompany(models.Model):
         return providers_sudo.filtered(lambda provider: not provider._paylink_get_unusable_reason())
 
     def _paylink_get_stripe_provider(self):
-        """Return the company's Stripe provider (``payment_stripe``), enabled or not."""
+        """Return the company's Stripe provider (``payment_stripe``), enabled or not: the live one
+        first, then one in test mode, then a disabled one (a company may keep several)."""
         self.ensure_one()
         # sudo: the provider is read to show its state in the settings; no secret leaves here.
-        return (
+        providers = (
             self.env["payment.provider"]
             .sudo()  # sudo: provider's state only
-            .search([("code", "=", "stripe"), ("company_id", "=", self.id)], limit=1)
+            .search([("code", "=", "stripe"), ("company_id", "=", self.id)])
         )
+        rank = {"enabled": 0, "test": 1, "disabled": 2}
+        return providers.sorted(
+            lambda provider: (rank.get(provider.state, 3), provider.sequence, provider.id)
+        )[:1]
 
     def _paylink_check_payment_setup(self):
         """Ask Stripe, with the provider's keys, whether it is ready for link payments; keep the

@@ -19,3 +19,4 @@ from . import test_send_tour
 from . import test_stripe
 from . import test_twilio_callbacks
 from . import test_sms_company
+from . import test_settings_screenshots

@@ -182,6 +182,14 @@ class TestStripe(PaylinkPaymentCommon, HttpCase):
         settings = self.env["res.config.settings"].with_company(self.company).create({})
         self.assertIn("webhook signing secret", settings.paylink_stripe_status)
 
+    def test_the_settings_show_the_stripe_provider_in_use(self):
+        """A company may keep a disabled Stripe provider beside the one it uses: the settings and
+        the setup check speak of the one in use (seen in the settings screenshots)."""
+        disabled = self.stripe.copy({"state": "disabled", "sequence": -1})
+        self.assertEqual(self.company._paylink_get_stripe_provider(), self.stripe)
+        self.stripe.state = "disabled"
+        self.assertIn(self.company._paylink_get_stripe_provider(), self.stripe | disabled)
+
     def test_each_status_line_once_in_the_settings(self):
         """Issue 18.11: when no provider can take link payments, Stripe's sentence is said once."""
         self.stripe.is_published = False
