@@ -436,9 +436,9 @@ class AccountMove(models.Model):
         unknown (an invoice posted before this was recorded)."""
         self.ensure_one()
         tz = pytz.timezone(self._paylink_get_customer_tz())
-        # sudo: the invoice's own sending log, read by the reminders cron.
         first_sent = (
             self.env["account.payment.link.message"]
+            # sudo: the invoice's own sending log, read by the reminders cron
             .sudo()
             .search(
                 [
@@ -474,6 +474,7 @@ class AccountMove(models.Model):
         """Log this reminder step as not sent (once: the step counts as done) and say why on the invoice."""
         self.ensure_one()
         link = self.sudo().paylink_ids.sorted("id")[-1]  # sudo: as in _paylink_link_revoked
+        # sudo: the reminders cron's own sending log, whoever runs it
         self.env["account.payment.link.message"].sudo().create(
             {"link_id": link.id, "channel": "email", "recipient": self.partner_id.display_name,
              "state": "failed", "failure_reason": reason, "reminder_move_id": self.id, "reminder_day": day}

@@ -75,9 +75,9 @@ class AccountPaymentLinkBatch(models.Model):
             batch.progress = 100.0 * batch.done_count / batch.total if batch.total else 100.0
 
     def _compute_outcomes(self):
-        # sudo: the counts of the sending's own messages, whoever may read the sending.
         groups = (
             self.env["account.payment.link.message"]
+            # sudo: the counts of the sending's own messages, whoever may read it
             .sudo()
             ._read_group([("batch_id", "in", self.ids)], ["batch_id", "channel", "state"], ["__count"])
         )

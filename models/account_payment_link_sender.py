@@ -183,7 +183,9 @@ class AccountPaymentLinkSender(models.AbstractModel):
         company = link.company_id
         record_model = self.env["ir.model"]._get(self._name)
         layout_values = {
+            # sudo: an unsaved message, only rendered in Odoo's layout (as mail.template does)
             "message": self.env["mail.message"].sudo().new({"body": body, "record_name": self.display_name}),
+            # sudo: an empty subtype, as mail.template renders its layout
             "subtype": self.env["mail.message.subtype"].sudo(),
             "model_description": record_model.display_name,
             "record": self,
@@ -210,9 +212,9 @@ class AccountPaymentLinkSender(models.AbstractModel):
             body,
         )
         self.message_post(body=note_body, subtype_xmlid="mail.mt_note", message_type="comment")
-        # sudo: the mail queue's record of this email, made by whoever may send the link.
         mail = (
             self.env["mail.mail"]
+            # sudo: the mail queue's record of this email, made by whoever may send the link
             .sudo()
             .create(
                 {

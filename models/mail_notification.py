@@ -22,9 +22,9 @@ class MailNotification(models.Model):
         email_notifications = self.filtered(lambda notification: notification.notification_type == "email")
         if not email_notifications:
             return
-        # sudo: the link's technical sending log follows Odoo's notification, whoever writes it.
         logs = (
             self.env["account.payment.link.message"]
+            # sudo: the link's technical sending log follows Odoo's notification
             .sudo()
             .search(
                 [

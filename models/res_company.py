@@ -332,9 +332,8 @@ class ResCompany(models.Model):
         """
         self.ensure_one()
         lines = twilio_api.check_credentials(self)
-        self.sudo().paylink_twilio_check_result = self._paylink_render_check_lines(
-            lines
-        )  # sudo: system field
+        # sudo: a system-only field, written for the administrator who pressed the button.
+        self.sudo().paylink_twilio_check_result = self._paylink_render_check_lines(lines)
         return lines
 
     def _paylink_get_admins(self):

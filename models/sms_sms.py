@@ -284,9 +284,9 @@ class SmsSms(models.Model):
         if tracker:
             tracker.write({**values, "paylink_twilio_state": tracker.paylink_twilio_state or "queued"})
         else:
-            self.env["sms.tracker"].sudo().create(
+            self.env["sms.tracker"].sudo().create(  # sudo: Odoo's technical trackers, kept by the queue
                 {"sms_uuid": self.uuid, "paylink_twilio_state": "queued", **values}
-            )  # sudo: as above
+            )
 
     def _paylink_prepare_outgoing(self, blacklisted):
         """Return ``(outgoing, refused)``: what can be sent, and ``(sms, result)`` of the numbers
