@@ -37,9 +37,6 @@ class PaymentLinkTwilioController(http.Controller):
         if tracker_sudo.paylink_twilio_sid and sid != tracker_sudo.paylink_twilio_sid:
             raise NotFound()
         status = params.get("MessageStatus") or params.get("SmsStatus")
-        if not tracker_sudo:
-            # Twilio's callback overtook the queue's record of the SMS it took: track it now.
-            tracker_sudo = tracker_sudo.create({"sms_uuid": sms_uuid, "paylink_company_id": company_sudo.id})
         applied = tracker_sudo._paylink_apply_twilio_status(
             status, error_code=params.get("ErrorCode"), number=params.get("To")
         )
@@ -68,21 +65,15 @@ class PaymentLinkTwilioController(http.Controller):
     # === HELPERS === #
 
     def _get_sms_tracker(self, sms_uuid):
-        """Return ``(tracker, company)`` of the SMS ``sms_uuid`` (both sudo'd): Odoo's tracker of
-        the SMS, possibly empty when the callback overtook the queue, and the company whose Twilio
-        account sent it (from the tracker, else from the SMS still in the queue); empty records
-        for an unknown SMS."""
+        """Return ``(tracker, company)`` of the SMS ``sms_uuid`` (both sudo'd): Odoo's tracker of the
+        SMS, which the gateway made before the SMS left, and the company whose Twilio account sent
+        it; empty records for an unknown SMS."""
         # The signature check that follows needs the company of the SMS; nothing is changed before.
         env = request.env(user=SUPERUSER_ID, su=True)
-        tracker, company = env["sms.tracker"], env["res.company"]
-        if not UUID_RE.match(sms_uuid or ""):
-            return tracker, company
-        tracker = tracker.search([("sms_uuid", "=", sms_uuid)], limit=1)
-        company = tracker.paylink_company_id
-        if not company:
-            sms = env["sms.sms"].search([("uuid", "=", sms_uuid)], limit=1)
-            company = sms.paylink_company_id.filtered(lambda company: company._paylink_sends_through_twilio())
-        return tracker, company
+        tracker = env["sms.tracker"]
+        if UUID_RE.match(sms_uuid or ""):
+            tracker = tracker.search([("sms_uuid", "=", sms_uuid)], limit=1)
+        return tracker, tracker.paylink_company_id
 
     def _get_company(self, account_sid):
         if not account_sid:

@@ -384,11 +384,21 @@ class AccountMove(models.Model):
                 ],
                 order="invoice_date_due, id",
             )
+            Log = self.env["account.payment.link.message"]
             done = defaultdict(set)
-            for move, day in self.env["account.payment.link.message"]._read_group(
+            for move, day in Log._read_group(
                 [("reminder_move_id", "in", moves.ids)], ["reminder_move_id", "reminder_day"]
             ):
                 done[move].add(day)
+            # When each invoice's link was first sent (not a reminder): reminders start after that.
+            first_sent = {}
+            for link, when in Log._read_group(
+                [("link_id.move_id", "in", moves.ids), ("reminder_move_id", "=", False),
+                 ("state", "not in", FAILED_STATES)],
+                ["link_id"],
+                ["create_date:min"],
+            ):  # fmt: skip
+                first_sent[link.move_id] = min(first_sent.get(link.move_id, when), when)
             for move in moves.with_company(company):
                 local_today = fields.Date.context_today(
                     move.with_context(tz=move._paylink_get_customer_tz()), now
@@ -398,7 +408,7 @@ class AccountMove(models.Model):
                     continue
                 if move._paylink_in_quiet_hours(now) or not move._paylink_is_payable():
                     continue  # a payment under way (or the invoice changed since the search)
-                started = move._paylink_get_reminders_start()
+                started = move._paylink_get_reminders_start(first_sent.get(move))
                 if started and move.invoice_date_due + timedelta(days=day) <= started:
                     continue  # a step due before the invoice was posted (or sent): never sent
                 if move._paylink_link_revoked():
@@ -430,27 +440,12 @@ class AccountMove(models.Model):
             self.env, "account_payment_link.ir_cron_paylink_send_reminders", done=sent, remaining=0
         )
 
-    def _paylink_get_reminders_start(self):
+    def _paylink_get_reminders_start(self, first_sent=None):
         """Return the last day (in the customer's time zone) on which no reminder may go: the day
-        the invoice was first posted, or the day its link was first sent when later; ``None`` when
-        unknown (an invoice posted before this was recorded)."""
+        the invoice was first posted, or the day its link was first sent (``first_sent``, UTC)
+        when later; ``None`` when unknown (an invoice posted before this was recorded)."""
         self.ensure_one()
         tz = pytz.timezone(self._paylink_get_customer_tz())
-        first_sent = (
-            self.env["account.payment.link.message"]
-            # sudo: the invoice's own sending log, read by the reminders cron
-            .sudo()
-            .search(
-                [
-                    ("link_id.move_id", "=", self.id),
-                    ("reminder_move_id", "=", False),
-                    ("state", "not in", FAILED_STATES),
-                ],
-                order="create_date, id",
-                limit=1,
-            )
-            .create_date
-        )
         days = [
             pytz.utc.localize(when).astimezone(tz).date()
             for when in (self.paylink_posted_date, first_sent)
@@ -462,24 +457,23 @@ class AccountMove(models.Model):
         """Whether a manager revoked the invoice's payment link and none is live since: a reminder
         would bring it back."""
         self.ensure_one()
-        # sudo: the reminders cron reads the invoice's links whoever runs it.
-        links = self.sudo().paylink_ids
-        return (
-            bool(links)
-            and links.sorted("id")[-1].state == "revoked"
-            and not any(link._paylink_is_live() for link in links)
-        )
+        # paylink_id: the invoice's live link, read as the system (compute_sudo).
+        return not self.paylink_id and self.sudo().paylink_ids.sorted("id")[-1:].state == "revoked"
 
-    def _paylink_log_reminder_not_sent(self, day, reason):
-        """Log this reminder step as not sent (once: the step counts as done) and say why on the invoice."""
+    def _paylink_log_reminder_not_sent(self, day, reason, link=None):
+        """Log this reminder step as not sent (once: the step counts as done) and say why on the
+        invoice; return the log.
+
+        :param link: the link the step is logged on; by default the invoice's newest.
+        """
         self.ensure_one()
-        link = self.sudo().paylink_ids.sorted("id")[-1]  # sudo: as in _paylink_link_revoked
+        link = link or self.sudo().paylink_ids.sorted("id")[-1]  # sudo: the cron reads the invoice's links
+        self.message_post(body=_("Payment reminder not sent: %(reason)s", reason=reason))
         # sudo: the reminders cron's own sending log, whoever runs it
-        self.env["account.payment.link.message"].sudo().create(
+        return self.env["account.payment.link.message"].sudo().create(
             {"link_id": link.id, "channel": "email", "recipient": self.partner_id.display_name,
              "state": "failed", "failure_reason": reason, "reminder_move_id": self.id, "reminder_day": day}
         )  # fmt: skip
-        self.message_post(body=_("Payment reminder not sent: %(reason)s", reason=reason))
 
     def _paylink_get_due_reminder_day(self, days, today):
         """Return the latest of ``days`` whose date (due date + day) is today or in the last
@@ -533,16 +527,8 @@ class AccountMove(models.Model):
             return self._paylink_send_link(
                 link, sms_number, email_partner, note, strict=False, queue_email=True, log_values=step
             )
-        self.message_post(body=_("No payment reminder could be sent: no mobile agreed to it and no email."))
-        return self.env["account.payment.link.message"].create(
-            {
-                "link_id": link.id,
-                "channel": "email",
-                "recipient": recipient.display_name,
-                "state": "failed",
-                "failure_reason": _("No mobile agreed to reminders and no email address."),
-                **step,
-            }
+        return self._paylink_log_reminder_not_sent(
+            day, _("No mobile agreed to reminders and no email address."), link=link
         )
 
     def _paylink_get_reminder_note(self, day):

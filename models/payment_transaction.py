@@ -6,6 +6,7 @@ import psycopg2.errorcodes
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..tools.cron_budget import report_progress
 from odoo.addons.payment import utils as payment_utils
@@ -161,13 +162,15 @@ class PaymentTransaction(models.Model):
             try:
                 with self.env.cr.savepoint():
                     tx._post_process()
-            except psycopg2.OperationalError as error:
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
                 _logger.info(
                     "Transaction %s: recorded by Odoo's post-processing cron (%s)",
                     tx.reference,
                     error.pgcode and psycopg2.errorcodes.lookup(error.pgcode),
                 )
                 self.env.ref("payment.cron_post_process_payment_tx")._trigger()
+            except psycopg2.OperationalError:
+                raise  # the database itself failed (a timeout, a lost connection): not ours to hide
             except Exception as error:
                 _logger.exception("Transaction %s: post-processing left to the cron", tx.reference)
                 tx._paylink_flag_link(

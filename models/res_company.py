@@ -167,34 +167,18 @@ class ResCompany(models.Model):
             if not 1 <= company.paylink_sms_concurrency <= 32:
                 raise ValidationError(_("Send between 1 and 32 SMS at once."))
 
-    @api.constrains(
-        "paylink_sms_gateway",
-        "paylink_twilio_account_sid",
-        "paylink_twilio_auth_token",
-        "paylink_twilio_sender",
-    )
+    @api.constrains("paylink_twilio_account_sid", "paylink_twilio_sender")
     def _check_paylink_twilio_credentials(self):
-        """Twilio as the gateway needs its three credentials, each in Twilio's form: a half-filled
-        setup would save without a word and fail every SMS later."""
+        """The Twilio credentials typed are in Twilio's forms (that all three are there is checked
+        when the settings are saved: they are written one field at a time)."""
         for company in self.sudo():  # sudo: the secrets are checked, never shown
-            if company.paylink_sms_gateway != "twilio":
-                continue
             sid = (company.paylink_twilio_account_sid or "").strip()
-            token = (company.paylink_twilio_auth_token or "").strip()
             sender = (company.paylink_twilio_sender or "").strip()
-            if not (sid and token and sender):
-                raise ValidationError(
-                    _(
-                        "To send SMS through Twilio, fill in the Account SID, the Auth Token and the "
-                        "sender of %(company)s (or choose Odoo as the SMS gateway).",
-                        company=company.name,
-                    )
-                )
-            if not re.fullmatch(r"AC[0-9a-fA-F]{32}", sid):
+            if sid and not re.fullmatch(r"AC[0-9a-fA-F]{32}", sid):
                 raise ValidationError(
                     _("The Twilio Account SID starts with AC followed by 32 letters and digits (0-9, a-f).")
                 )
-            if not re.fullmatch(r"\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32}", sender):
+            if sender and not re.fullmatch(r"\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32}", sender):
                 raise ValidationError(
                     _(
                         "The Twilio sender is a phone number in international form (+15551234567) "

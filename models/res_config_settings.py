@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 from ..controllers.twilio import PaymentLinkTwilioController
 
@@ -93,6 +94,20 @@ class ResConfigSettings(models.TransientModel):
         self.company_id._paylink_check_payment_setup()
         # The result is shown under the button (the settings form reloads its record, not the page).
         return True
+
+    def set_values(self):
+        """Override of `base_setup` to refuse a half-filled Twilio setup: with Twilio as the
+        gateway, every SMS would fail later."""
+        super().set_values()
+        company = self.company_id
+        if company._paylink_sends_through_twilio() and not company._paylink_is_twilio_configured():
+            raise ValidationError(
+                _(
+                    "To send SMS through Twilio, fill in the Account SID, the Auth Token and the "
+                    "sender of %(company)s (or choose Odoo as the SMS gateway).",
+                    company=company.name,
+                )
+            )
 
     def action_paylink_test_twilio(self):
         """Check the Twilio credentials and sender with Twilio (saved first, as every settings

@@ -190,10 +190,18 @@ class SmsSms(models.Model):
         todo, failed = self._paylink_prepare_outgoing(blacklisted)
         concurrency = max(1, company.paylink_sms_concurrency)
         # SIDs already recorded: a lookup after a killed run never claims another SMS's message.
+        # Only SIDs recorded since the earliest time a lookup may search from (find_message).
+        since = min([item.sending_since for item in todo if item.sending_since] or [fields.Datetime.now()])
         claimed = set(
             self.env["account.payment.link.message"]
             .sudo()  # sudo: technical sending log
-            .search([("recipient", "in", [item.number for item in todo]), ("twilio_sid", "!=", False)])
+            .search(
+                [
+                    ("recipient", "in", [item.number for item in todo]),
+                    ("twilio_sid", "!=", False),
+                    ("write_date", ">=", since - timedelta(minutes=2)),
+                ]
+            )
             .mapped("twilio_sid")
         )
         window_size = concurrency * 4
@@ -208,6 +216,16 @@ class SmsSms(models.Model):
                 self.browse([item.sms.id for item in window if not item.sending_since]).write(
                     {"paylink_sending_since": marked_at}
                 )
+                # Each SMS has Odoo's tracker, with its company, before it leaves: Twilio's callbacks
+                # find it (made here when the sending app made none, as a mass sending without log).
+                missing = [item.uuid for item in window if item.uuid not in trackers]
+                if missing:
+                    # sudo: Odoo's technical trackers, kept by the queue
+                    Tracker = self.env["sms.tracker"].sudo()
+                    created = Tracker.create(
+                        [{"sms_uuid": uuid, "paylink_company_id": company.id} for uuid in missing]
+                    )
+                    trackers.update({tracker.sms_uuid: tracker for tracker in created})
                 if auto_commit:
                     self._paylink_commit()
                 pending = {
@@ -258,7 +276,7 @@ class SmsSms(models.Model):
             if result.get("ok"):
                 if log := logs.get(item.uuid):
                     log._paylink_set_state("queued", twilio_sid=result["sid"])
-                item.sms._paylink_track_at_twilio(result["sid"], trackers.get(item.uuid))
+                item.sms._paylink_track_at_twilio(result["sid"], trackers[item.uuid])
                 accepted |= item.sms
             elif result.get("transient") and item.attempts + 1 < const.TWILIO_MAX_QUEUE_ATTEMPTS:
                 # Twilio is down: stop hammering it; what has not left waits for the next run. This
@@ -271,22 +289,17 @@ class SmsSms(models.Model):
                 failed.append((item.sms, result))
         return accepted, postponed, failed
 
-    def _paylink_track_at_twilio(self, sid, tracker=None):
-        """Record on Odoo's tracker of this SMS (made when the sending app made none, as a mass
-        sending without log does) the message Twilio took: its status callbacks find it there.
-
-        :param tracker: the SMS's tracker when already read (the batch reads them at once).
-        """
+    def _paylink_track_at_twilio(self, sid, tracker):
+        """Record on Odoo's tracker of this SMS the message Twilio took (its SID, and "queued"
+        unless a callback already told more): its status callbacks are checked against it."""
         self.ensure_one()
-        values = {"paylink_company_id": self.paylink_company_id.id, "paylink_twilio_sid": sid}
-        # sudo: Odoo's technical trackers, an administrator's records, kept by the queue.
-        tracker = tracker if tracker is not None else self.sudo().sms_tracker_id
-        if tracker:
-            tracker.write({**values, "paylink_twilio_state": tracker.paylink_twilio_state or "queued"})
-        else:
-            self.env["sms.tracker"].sudo().create(  # sudo: Odoo's technical trackers, kept by the queue
-                {"sms_uuid": self.uuid, "paylink_twilio_state": "queued", **values}
-            )
+        tracker.write(
+            {
+                "paylink_company_id": self.paylink_company_id.id,
+                "paylink_twilio_sid": sid,
+                "paylink_twilio_state": tracker.paylink_twilio_state or "queued",
+            }
+        )
 
     def _paylink_prepare_outgoing(self, blacklisted):
         """Return ``(outgoing, refused)``: what can be sent, and ``(sms, result)`` of the numbers

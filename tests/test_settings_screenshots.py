@@ -8,9 +8,8 @@ from unittest.mock import patch
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 
-from ..tools import stripe_api
 from .common import PaylinkTestCommon
-from .test_stripe import FakeStripeHTTPClient
+from .test_stripe import stripe_answering_the_setup_check
 
 # Search the settings, click a button, wait for its result, then say so.
 CODE = """
@@ -71,16 +70,7 @@ class TestSettingsScreenshots(PaylinkTestCommon, HttpCase):
                 "stripe_webhook_secret": "whsec_" + "a" * 32,
             }
         )
-        answers = {
-            "/v1/account": (
-                200,
-                {"id": "acct_1", "object": "account", "capabilities": {"card_payments": "active"}},
-            ),
-            "/v1/webhook_endpoints": (200, {"object": "list", "has_more": False, "data": []}),
-        }
-        original = stripe_api.get_client
-        fake = FakeStripeHTTPClient(answers)
-        with patch.object(stripe_api, "get_client", lambda key, http_client=None: original(key, fake)):
+        with stripe_answering_the_setup_check():
             self.screenshot(
                 "paylink_settings_stripe_", "Stripe", "Check payment setup", ".o_paylink_check_result"
             )

@@ -5,6 +5,7 @@ Odoo's own tests do; webhook events are signed with the official SDK and posted 
 to payment_stripe's webhook route.
 """
 
+import contextlib
 import json
 import time
 from unittest.mock import patch
@@ -51,6 +52,23 @@ class FakeStripeHTTPClient(stripe.HTTPClient):
 
 
 @tagged("post_install", "-at_install")
+@contextlib.contextmanager
+def stripe_answering_the_setup_check():
+    """Stripe's answers to the setup check, from a loopback client: an account taking cards, and
+    no webhook endpoint yet."""
+    answers = {
+        "/v1/account": (
+            200,
+            {"id": "acct_1", "object": "account", "capabilities": {"card_payments": "active"}},
+        ),
+        "/v1/webhook_endpoints": (200, {"object": "list", "has_more": False, "data": []}),
+    }
+    original = stripe_api.get_client
+    fake = FakeStripeHTTPClient(answers)
+    with patch.object(stripe_api, "get_client", lambda key, http_client=None: original(key, fake)):
+        yield
+
+
 class TestStripe(PaylinkPaymentCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
@@ -527,16 +545,7 @@ class TestStripe(PaylinkPaymentCommon, HttpCase):
 
     def test_setup_check_button_shows_the_result_in_the_settings(self):
         webhook_url = self.company.get_base_url() + WEBHOOK
-        answers = {
-            "/v1/account": (
-                200,
-                {"id": "acct_1", "object": "account", "capabilities": {"card_payments": "active"}},
-            ),
-            "/v1/webhook_endpoints": (200, {"object": "list", "has_more": False, "data": []}),
-        }
-        original = stripe_api.get_client
-        fake = FakeStripeHTTPClient(answers)
-        with patch.object(stripe_api, "get_client", lambda key, http_client=None: original(key, fake)):
+        with stripe_answering_the_setup_check():
             settings = self.env["res.config.settings"].with_company(self.company).create({})
             action = settings.action_paylink_check_payment_setup()
         result = self.company.paylink_payment_check_result
