@@ -96,9 +96,9 @@ class ResConfigSettings(models.TransientModel):
         return True
 
     def set_values(self):
-        """Override of `base_setup` to refuse a half-filled Twilio setup: with Twilio as the
+        """Override of `base` to refuse a half-filled Twilio setup: with Twilio as the
         gateway, every SMS would fail later."""
-        super().set_values()
+        res = super().set_values()
         company = self.company_id
         if company._paylink_sends_through_twilio() and not company._paylink_is_twilio_configured():
             raise ValidationError(
@@ -108,6 +108,7 @@ class ResConfigSettings(models.TransientModel):
                     company=company.name,
                 )
             )
+        return res
 
     def action_paylink_test_twilio(self):
         """Check the Twilio credentials and sender with Twilio (saved first, as every settings
