@@ -2,7 +2,6 @@ from markupsafe import Markup
 
 from odoo import _, api, models
 from odoo.exceptions import UserError
-from odoo.tools import is_html_empty
 
 from ..tools.sms_text import check_sms_number
 
@@ -152,8 +151,9 @@ class AccountPaymentLinkSender(models.AbstractModel):
         )
         return self._paylink_log_sms(link, message, log_values)
 
-    def _paylink_log_sms(self, link, message, log_values=None):
-        """Log the SMS ``message`` queued, and wake the SMS queue up; return the logs."""
+    def _paylink_log_sms(self, link, message, log_values=None, more_logs=()):
+        """Log the SMS ``message`` queued (and create the ``more_logs`` values with them), and
+        wake the SMS queue up; return the logs."""
         # sudo: sms.sms is Odoo's technical queue; these records were created just before.
         sms_sudo = self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.id)])
         if not self.env.context.get("paylink_no_cron_trigger"):
@@ -171,6 +171,7 @@ class AccountPaymentLinkSender(models.AbstractModel):
                  **(log_values or {})}
                 for sms in sms_sudo
             ]
+            + list(more_logs)
         )  # fmt: skip
 
     def _paylink_email_address(self, link, email, note, queue_email, *, rendered=None, log_values=None):
@@ -181,27 +182,14 @@ class AccountPaymentLinkSender(models.AbstractModel):
         """
         subject, body = rendered or self._paylink_render_emails(link, note)[link.id]
         company = link.company_id
-        record_model = self.env["ir.model"]._get(self._name)
-        layout_values = {
-            # sudo: an unsaved message, only rendered in Odoo's layout (as mail.template does)
-            "message": self.env["mail.message"].sudo().new({"body": body, "record_name": self.display_name}),
-            # sudo: an empty subtype, as mail.template renders its layout
-            "subtype": self.env["mail.message.subtype"].sudo(),
-            "model_description": record_model.display_name,
-            "record": self,
-            "record_name": False,
-            "subtitles": False,
-            "company": company,
-            "email_add_signature": False,
-            "signature": "",
-            "website_url": "",
-            "is_html_empty": is_html_empty,
-        }  # as Odoo's mail.template.send_mail renders its layout
-        body_html = (
-            self.env["ir.qweb"]._render(
-                "mail.mail_notification_light", layout_values, minimal_qcontext=True, raise_if_not_found=False
-            )
-            or body
+        # Odoo's light layout around the body, as mail.template.send_mail lays out its emails.
+        # sudo: an unsaved message, only rendered in the layout (as mail.template does)
+        message = self.env["mail.message"].sudo().new({"body": body, "record_name": self.display_name})
+        body_html = self.env["mail.render.mixin"]._render_encapsulate(
+            "mail.mail_notification_light",
+            body,
+            add_context={"message": message, "company": company},
+            context_record=self,
         )
         note_body = Markup("<p>%s</p>%s") % (
             _(
@@ -219,7 +207,7 @@ class AccountPaymentLinkSender(models.AbstractModel):
             .create(
                 {
                     "subject": subject,
-                    "body_html": self.env["mail.render.mixin"]._replace_local_links(body_html),
+                    "body_html": body_html,
                     "email_to": email,
                     "model": self._name,
                     "res_id": self.id,
@@ -271,11 +259,9 @@ class AccountPaymentLinkSender(models.AbstractModel):
         if queue_email and not self.env.context.get("paylink_no_cron_trigger"):
             # sudo: waking Odoo's mail queue up; users may not read crons.
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
-        logs = self.env["account.payment.link.message"].create(
-            {"link_id": link.id, "company_id": link.company_id.id, "channel": "email",
-             "recipient": partner.email, "state": "queued",
-             "mail_message_id": message.id, **(log_values or {})}
-        )  # fmt: skip
-        if sms_number:
-            logs |= self._paylink_log_sms(link, message, log_values)
-        return logs
+        email_log = {"link_id": link.id, "company_id": link.company_id.id, "channel": "email",
+                     "recipient": partner.email, "state": "queued",
+                     "mail_message_id": message.id, **(log_values or {})}  # fmt: skip
+        if sms_number:  # both logs in one INSERT
+            return self._paylink_log_sms(link, message, log_values, more_logs=[email_log])
+        return self.env["account.payment.link.message"].create(email_log)

@@ -32,6 +32,23 @@ class _Outgoing(NamedTuple):
     sending_since: datetime | bool
 
 
+def _by_window(records, key, keys, size):
+    """Return ``{record[key]: record}`` where each record prefetches only the records of its window
+    of ``size`` keys (in the order of ``keys``), the windows the queue sends at once.
+
+    After each commit the queue's cache is empty: a record prefetching the whole batch would read
+    the whole batch again when touched (a run quadratic in its size), a record alone would cost a
+    query each (4 per SMS: the SMS, its log, tracker and invoice); its window reads them once.
+    """
+    by_key = {record[key]: record for record in records}
+    result = {}
+    for start in range(0, len(keys), size):
+        window = [by_key[k] for k in keys[start : start + size] if k in by_key]
+        ids = [record.id for record in window]
+        result.update({record[key]: record.with_prefetch(ids) for record in window})
+    return result
+
+
 def _call_twilio(api, status_url, item, claimed, since):
     """Send one SMS in a worker thread (no database here), unless an earlier run had already
     handed it to Twilio: then find it there. Return :meth:`TwilioApi.send`'s result; an error is
@@ -173,22 +190,11 @@ class SmsSms(models.Model):
             .search([("number", "in", self.mapped("number"))])
             .mapped("number")
         )
-        logs = {
-            log.sms_uuid: log.with_prefetch(log.ids)
-            for log in self.env["account.payment.link.message"]
-            .sudo()  # sudo: technical sending log
-            .search([("sms_uuid", "in", self.mapped("uuid"))])
-        }
-        # Odoo's trackers of the batch, read once (each is written as Twilio takes its SMS).
-        trackers = {
-            tracker.sms_uuid: tracker.with_prefetch(tracker.ids)
-            for tracker in self.env["sms.tracker"]
-            .sudo()  # sudo: Odoo's technical trackers, kept by the queue
-            .search([("sms_uuid", "in", self.mapped("uuid"))])
-        }
-        sent, postponed = self.browse(), self.browse()
-        todo, failed = self._paylink_prepare_outgoing(blacklisted)
         concurrency = max(1, company.paylink_sms_concurrency)
+        window_size = concurrency * 4
+        logs, trackers = self._paylink_read_logs_and_trackers(window_size)
+        sent, postponed = self.browse(), self.browse()
+        todo, failed = self._paylink_prepare_outgoing(blacklisted, window_size)
         # SIDs already recorded: a lookup after a killed run never claims another SMS's message.
         # Only SIDs recorded since the earliest time a lookup may search from (find_message).
         since = min([item.sending_since for item in todo if item.sending_since] or [fields.Datetime.now()])
@@ -204,7 +210,6 @@ class SmsSms(models.Model):
             )
             .mapped("twilio_sid")
         )
-        window_size = concurrency * 4
         pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="paylink_twilio")
         pending = {}
         try:
@@ -257,7 +262,35 @@ class SmsSms(models.Model):
             _logger.warning("Twilio unavailable: %d SMS left in the queue for a later run", len(postponed))
             cron = self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()  # sudo: re-trigger Odoo's SMS cron
             cron._trigger(fields.Datetime.now() + timedelta(minutes=const.TWILIO_QUEUE_RETRY_MINUTES))
-        (self - postponed).mail_message_id._notify_message_notification_update()
+        (self - postponed)._paylink_notify_message_update()
+
+    def _paylink_read_logs_and_trackers(self, window_size):
+        """Return the batch's link logs and Odoo's trackers, each by SMS uuid, read once (each is
+        written as Twilio takes its SMS), prefetching by window (see :func:`_by_window`)."""
+        uuids = self.mapped("uuid")
+        logs = (
+            self.env["account.payment.link.message"]
+            .sudo()  # sudo: technical sending log
+            .search([("sms_uuid", "in", uuids)])
+        )
+        trackers = (
+            self.env["sms.tracker"]
+            .sudo()  # sudo: Odoo's technical trackers, kept by the queue
+            .search([("sms_uuid", "in", uuids)])
+        )
+        return _by_window(logs, "sms_uuid", uuids, window_size), _by_window(
+            trackers, "sms_uuid", uuids, window_size
+        )
+
+    def _paylink_notify_message_update(self):
+        """Odoo's update of the web client's SMS statuses, for these SMS' messages."""
+        messages = self.mail_message_id
+        # Odoo's update reads each record's name alone (browse(res_id)): one query per SMS. Read
+        # them at once for the batch: the update finds them in the cache.
+        for model, model_messages in messages.grouped("model").items():
+            if model:
+                self.env[model].browse(model_messages.mapped("res_id")).mapped("display_name")
+        messages._notify_message_notification_update()
 
     def _paylink_sort_answers(self, done, pending, logs, trackers):
         """Sort Twilio's answers of the ``done`` futures (taken out of ``pending``).
@@ -301,22 +334,19 @@ class SmsSms(models.Model):
             }
         )
 
-    def _paylink_prepare_outgoing(self, blacklisted):
+    def _paylink_prepare_outgoing(self, blacklisted, window_size):
         """Return ``(outgoing, refused)``: what can be sent, and ``(sms, result)`` of the numbers
-        that cannot take an SMS.
-
-        The batch is read once here: after a commit, touching one record of a big batch would
-        read the whole batch again (prefetching), making a run quadratic.
-        """
+        that cannot take an SMS. Each SMS prefetches only its window (see :func:`_by_window`)."""
         outgoing, refused = [], []
-        for sms in self:
+        windowed = _by_window(self, "uuid", self.mapped("uuid"), window_size)
+        for sms in (windowed[uuid] for uuid in self.mapped("uuid")):
             check = check_sms_number(sms, sms.number, blacklist=blacklisted)
             if check.failure_type:
                 refused.append(
                     (sms, {"failure_type": check.failure_type, "reason": check.reason, "error_code": None})
                 )
                 continue
-            outgoing.append(_Outgoing(sms.with_prefetch(sms.ids), check.number, sms.body, sms.uuid,
+            outgoing.append(_Outgoing(sms, check.number, sms.body, sms.uuid,
                                       sms.paylink_attempts, sms.paylink_sending_since))  # fmt: skip
         return outgoing, refused
 
