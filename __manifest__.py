@@ -33,6 +33,7 @@
     "demo": [
         "demo/account_payment_link_demo.xml",
     ],
+    "post_load": "_post_load",
     "assets": {
         "web.assets_frontend": [
             "account_payment_link/static/src/pay_page/**/*",

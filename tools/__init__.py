@@ -1,5 +1,3 @@
 from . import log_redaction
 from . import stripe_api
 from . import twilio_api
-
-log_redaction.install()
