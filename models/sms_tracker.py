@@ -1,4 +1,6 @@
-from odoo import fields, models
+from datetime import timedelta
+
+from odoo import api, fields, models
 
 from .. import const
 from ..tools import twilio_api
@@ -19,6 +21,23 @@ class SmsTracker(models.Model):
     )  # fmt: skip
     paylink_twilio_sid = fields.Char(string="Twilio SID", readonly=True, index="btree_not_null")
     paylink_twilio_state = fields.Selection(SMS_STATES, string="Twilio Status", readonly=True)
+
+    @api.autovacuum
+    def _gc_paylink_trackers(self, max_age_days=180):
+        """Odoo's trackers go with their notification (Odoo's vacuum keeps a read notification
+        180 days). The gateway's own trackers, of SMS sent without a notification (a mass sending
+        without log), go after the same time: Twilio's last status came long before."""
+        trackers = self.search(
+            [
+                ("mail_notification_id", "=", False),
+                ("paylink_company_id", "!=", False),
+                ("create_date", "<", fields.Datetime.now() - timedelta(days=max_age_days)),
+            ],
+            limit=models.GC_UNLINK_LIMIT,
+        )
+        if len(trackers) >= models.GC_UNLINK_LIMIT:
+            self.env.ref("base.autovacuum_job")._trigger()
+        return trackers.unlink()
 
     def _paylink_apply_twilio_status(self, status, error_code=None, number=None):
         """Apply a status callback of Twilio to this SMS: Odoo's notification (the chatter's SMS

@@ -115,6 +115,35 @@ class TestTwilioCallbacks(PaylinkTestCommon, HttpCase):
         )
         self.assertEqual(tracker.paylink_twilio_state, "delivered")
 
+    def test_trackers_without_a_notification_are_vacuumed_after_180_days(self):
+        """Issue 18.2: the trackers the gateway makes for SMS without a notification do not pile
+        up: Odoo's vacuum removes them after 180 days, as it removes read notifications (and their
+        trackers); Odoo's own trackers and recent ones stay."""
+        texts = (
+            self.env["sms.sms"]
+            .sudo()
+            .create(
+                [{"number": f"+1415555016{i}", "body": "Sale!", "paylink_company_id": self.company.id}
+                 for i in range(2)]
+            )
+        )  # fmt: skip
+        uuids = texts.mapped("uuid")
+        self.process_sms_queue()
+        old, recent = (self.tracker(uuid) for uuid in uuids)
+        odoo_tracker = self.tracker()
+        self.assertTrue(odoo_tracker.mail_notification_id)
+        trackers = old | odoo_tracker
+        self.env.cr.execute(
+            "UPDATE sms_tracker SET create_date = now() - interval '181 days' WHERE id IN %s",
+            [tuple(trackers.ids)],
+        )
+        Tracker = self.env["sms.tracker"]
+        self.assertTrue(getattr(type(Tracker)._gc_paylink_trackers, "_autovacuum", False))
+        Tracker.sudo()._gc_paylink_trackers()
+        self.assertEqual(
+            (old.exists(), recent.exists(), odoo_tracker.exists()), (old.browse(), recent, odoo_tracker)
+        )
+
     def test_forged_and_unknown_callbacks_get_404_and_change_nothing(self):
         url = self.message["_status_callback"]
         params = {
