@@ -38,7 +38,7 @@ def _by_window(records, key, keys, size):
 
     After each commit the queue's cache is empty: a record prefetching the whole batch would read
     the whole batch again when touched (a run quadratic in its size), a record alone would cost a
-    query each (4 per SMS: the SMS, its log, tracker and invoice); its window reads them once.
+    query each (3 per SMS: the SMS, its log and its tracker); its window reads them once.
     """
     by_key = {record[key]: record for record in records}
     result = {}
