@@ -1,5 +1,3 @@
-import contextlib
-import functools
 import logging
 import threading
 import time
@@ -16,6 +14,8 @@ from .account_payment_link_message import FAILED_STATES
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
+# Invoices a call of the cron sends when the cron worker's poll has no time left.
+BATCH_SIZE_WHEN_POLL_SPENT = 10
 
 
 class AccountPaymentLinkBatch(models.Model):
@@ -228,14 +228,9 @@ class AccountPaymentLinkBatch(models.Model):
             links.browse([entry[0].id for entry in entries]).move_id.message_subscribe(
                 partner_ids=self.env.user.partner_id.ids
             )
-        send = functools.partial(self._send_link, rendered=rendered, opted_out=opted_out)
-        try:
-            # The whole chunk in one savepoint: Odoo writes its records in a few statements.
-            with self.env.cr.savepoint():
-                outcomes = [send(*entry) for entry in entries]
-        except (UserError, AccessError, ValidationError):
-            # An invoice could not be sent: the chunk again, each invoice in its own savepoint.
-            outcomes = [send(*entry, isolated=True) for entry in entries]
+        # An error raised here fails the chunk, which _process_chunk_safely sends again one
+        # invoice at a time: the only place a bulk sending isolates a failing invoice.
+        outcomes = [self._send_link(*entry, rendered=rendered, opted_out=opted_out) for entry in entries]
         for outcome, lines in outcomes:
             counts[outcome] += 1
             report += lines
@@ -267,34 +262,23 @@ class AccountPaymentLinkBatch(models.Model):
             return _("%(invoice)s: not a customer invoice.", invoice=move.display_name)
         return _("%(invoice)s: nothing to pay.", invoice=move.display_name)
 
-    def _send_link(self, link, sms_number, email_partner, *, rendered, opted_out, isolated=False):
+    def _send_link(self, link, sms_number, email_partner, *, rendered, opted_out):
         """Send one link of a chunk; return ``(outcome, report lines)``, the outcome ``sent`` or
-        ``failed``.
-
-        :param isolated: in its own savepoint, an error only fails this link; otherwise it is
-            raised (the chunk is then sent again, isolated).
-        """
-        invoice = link.move_id.display_name
-        try:
-            with self.env.cr.savepoint() if isolated else contextlib.nullcontext():
-                # Each queue is woken once per chunk, and the requester already follows the invoice.
-                logs = link.with_context(
-                    paylink_no_cron_trigger=True, mail_create_nosubscribe=True
-                )._paylink_send(
-                    sms_number=sms_number,
-                    email_partner=email_partner,
-                    strict=False,
-                    queue_email=True,
-                    rendered_email=rendered.get(link.id),
-                    blacklist=opted_out,
-                    one_entry=True,
-                    log_values={"batch_id": self.id},
-                )
-        except (UserError, AccessError, ValidationError) as error:
-            if not isolated:
-                raise
-            return "failed", [_("%(invoice)s was not sent: %(reason)s", invoice=invoice, reason=error)]
+        ``failed`` (every message refused, e.g. an opted-out number). An error is raised: the
+        caller fails the chunk (see :meth:`_process_chunk_safely`)."""
+        # Each queue is woken once per chunk, and the requester already follows the invoice.
+        logs = link.with_context(paylink_no_cron_trigger=True, mail_create_nosubscribe=True)._paylink_send(
+            sms_number=sms_number,
+            email_partner=email_partner,
+            strict=False,
+            queue_email=True,
+            rendered_email=rendered.get(link.id),
+            blacklist=opted_out,
+            one_entry=True,
+            log_values={"batch_id": self.id},
+        )
         failed = logs.filtered(lambda log: log.state in FAILED_STATES)
+        invoice = link.move_id.display_name
         lines = [
             _("%(invoice)s was not sent: %(reason)s", invoice=invoice, reason=log.failure_reason)
             for log in failed
@@ -337,6 +321,10 @@ class AccountPaymentLinkBatch(models.Model):
         """
         if budget is None:
             budget = cron_call_budget()
+        if budget <= 0:
+            # The cron worker's time is spent (other jobs of its poll used it): a few invoices
+            # only, so that the runner still sees progress and goes on in a new poll.
+            batch_size = min(batch_size, BATCH_SIZE_WHEN_POLL_SPENT)
         batches = self.search([("state", "!=", "done")], order="id")
         before = sum(batches.mapped("done_count"))
         batches._process(batch_size=batch_size, deadline=time.monotonic() + budget)
