@@ -389,8 +389,9 @@ class ResCompany(models.Model):
         self.ensure_one()
         if self._paylink_sends_through_twilio() and not self._paylink_is_twilio_configured():
             return _(
-                "Twilio is not configured for %(company)s: add the Twilio Account SID, Auth Token and "
-                "sender in Invoicing settings, section Payment links.",
+                "Twilio is not configured for %(company)s: fill in the Account SID, the Auth Token and "
+                "the sender in Invoicing settings, section Payment links (or choose Odoo as the SMS "
+                "gateway).",
                 company=self.name,
             )
         return False

@@ -99,15 +99,8 @@ class ResConfigSettings(models.TransientModel):
         """Override of `base` to refuse a half-filled Twilio setup: with Twilio as the
         gateway, every SMS would fail later."""
         res = super().set_values()
-        company = self.company_id
-        if company._paylink_sends_through_twilio() and not company._paylink_is_twilio_configured():
-            raise ValidationError(
-                _(
-                    "To send SMS through Twilio, fill in the Account SID, the Auth Token and the "
-                    "sender of %(company)s (or choose Odoo as the SMS gateway).",
-                    company=company.name,
-                )
-            )
+        if problem := self.company_id._paylink_get_sms_gateway_problem():
+            raise ValidationError(problem)
         return res
 
     def action_paylink_test_twilio(self):
