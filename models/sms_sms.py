@@ -20,6 +20,9 @@ from ..tools.sms_text import check_sms_number
 from ..tools.twilio_api import TwilioApi
 
 _logger = logging.getLogger(__name__)
+
+# SMS a call of the queue sends when the cron worker's poll has no time left (four windows of 8).
+SMS_WHEN_POLL_SPENT = 32
 _lt = LazyTranslate(__name__)
 
 
@@ -134,12 +137,25 @@ class SmsSms(models.Model):
         )
 
     def _split_batch(self):
-        # Past the run's time budget no new batch starts (the first always does): the rest stays
-        # in the queue for the next run, triggered at once.
+        # Past the run's time budget no new batch starts (the first always does, cut to a window
+        # when the poll's time is spent): the rest stays in the queue for the next call.
         deadline = self.env.context.get("paylink_sms_deadline")
         done = 0
         for index, batch_ids in enumerate(super()._split_batch()):
-            if index and deadline is not None and time.monotonic() > deadline:
+            spent = deadline is not None and time.monotonic() > deadline
+            if not index and spent and len(batch_ids) > SMS_WHEN_POLL_SPENT:
+                # The poll's time is spent already (other jobs used it): one window only, so that
+                # the call still reports progress and Odoo's runner goes on in a new poll.
+                _logger.info("SMS queue: the cron worker's time is spent, %d SMS only", SMS_WHEN_POLL_SPENT)
+                yield batch_ids[:SMS_WHEN_POLL_SPENT]
+                report_progress(
+                    self.env,
+                    "sms.ir_cron_sms_scheduler_action",
+                    done=SMS_WHEN_POLL_SPENT,
+                    remaining=len(self) - SMS_WHEN_POLL_SPENT,
+                )
+                return
+            if index and spent:
                 _logger.info("SMS queue: time budget spent, the rest is left for the next call")
                 # Odoo's cron runner calls its SMS queue again at once for the rest.
                 report_progress(

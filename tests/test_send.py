@@ -737,6 +737,37 @@ class TestBulkSend(PaylinkTestCommon):
         self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers, "no self-trigger")
         self.assertEqual(batch.state, "done")
 
+    def test_the_mail_queue_sends_what_fits_in_the_cron_workers_time(self):
+        """Issue 18, bench: run by Odoo's cron runner, the mail queue sends what the time of a call
+        allows at the rate it sent at (at least one email), not 1,000 per call whatever the time:
+        a worker killed between the mail server and the commit sends an email twice."""
+        mails = self.env["mail.mail"].sudo().create(
+            [
+                {"subject": "Queue bound", "email_to": f"c{index}@example.com", "body_html": "<p>x</p>",
+                 "auto_delete": False}
+                for index in range(6)
+            ]
+        )  # fmt: skip
+        cron = self.env.ref("mail.ir_cron_mail_scheduler_action")
+        Mail = self.env["mail.mail"].with_context(filters=[("subject", "=", "Queue bound")])
+        calls = []
+        for budget, rate in ((0, {"emails": 0, "seconds": 0.0}), (0.1, {"emails": 20, "seconds": 2.0})):
+            progress = self.env["ir.cron.progress"].sudo().create({"cron_id": cron.id})
+            with (
+                patch(
+                    "odoo.addons.account_payment_link.models.mail_mail.cron_call_budget", lambda b=budget: b
+                ),
+                patch.dict("odoo.addons.account_payment_link.models.mail_mail._queue_rate", rate),
+            ):
+                Mail.with_context(ir_cron_progress_id=progress.id).process_email_queue()
+            calls.append((progress.done, progress.remaining))
+        # A spent poll: one email; then 0.1 s at 10 emails/s: one email again.
+        self.assertEqual(calls, [(1, 5), (1, 4)])
+        self.assertEqual(sorted(mails.mapped("state")), ["outgoing"] * 4 + ["sent"] * 2)
+        # Outside the runner (a user's Send now), the queue is Odoo's, whole.
+        Mail.process_email_queue()
+        self.assertEqual(set(mails.mapped("state")), {"sent"})
+
     def test_bulk_interrupted_resumes_without_sending_twice(self):
         """A crash after a committed batch: the next run starts after it (not at the start with
         the resend window hiding the repeats: the window is off here)."""

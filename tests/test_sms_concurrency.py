@@ -6,7 +6,8 @@ from unittest.mock import patch
 from odoo.tests import tagged
 from odoo.tools import config
 
-from ..tools.cron_budget import cron_budget
+from ..tools import cron_budget as budget_module
+from ..tools.cron_budget import cron_budget, cron_call_budget, poll_time_left, start_poll
 from .common import PaylinkTestCommon
 
 
@@ -149,3 +150,44 @@ class TestSmsConcurrency(PaylinkTestCommon):
         for options, budget in cases:
             with self.subTest(**options), patch.dict(config.options, options):
                 self.assertEqual(cron_budget(), budget)
+
+    def test_the_jobs_of_a_poll_share_its_time(self):
+        """Odoo's limits cover a cron worker's whole poll (every ready job, each called up to ten
+        times): a job's call gets what the jobs before it left, and a new poll starts afresh."""
+        clock = {"now": 1000.0}
+        options = {"limit_time_real_cron": -1, "limit_time_real": 120, "workers": 0, "limit_time_cpu": 60}
+        with (
+            patch.dict(config.options, options),
+            patch.object(budget_module.time, "monotonic", lambda: clock["now"]),
+            patch.object(budget_module, "_poll", type(budget_module._poll)()),
+        ):
+            self.assertEqual(poll_time_left(), 60, "outside a cron worker: the whole budget")
+            first_poll = object()
+            start_poll(first_poll)
+            self.assertEqual(cron_call_budget(), 6, "a tenth of the budget while the poll has time")
+            clock["now"] += 40  # another job of the poll (Odoo's mail queue, say) took 40 s
+            start_poll(first_poll)  # the next job of the same poll
+            self.assertEqual(poll_time_left(), 20)
+            clock["now"] += 25
+            self.assertEqual(poll_time_left(), -5)
+            self.assertLessEqual(cron_call_budget(), 0, "spent: one small unit only")
+            start_poll(object())  # the next poll
+            self.assertEqual(cron_call_budget(), 6)
+
+    def test_a_call_of_the_queue_in_a_spent_poll_sends_one_window(self):
+        """With the poll's time spent, the SMS cron still sends a window (the runner sees progress
+        and goes on in a new poll) instead of a whole batch of 500 that would outlive the limit."""
+        queued = self.queue_sms(40)
+        SmsModel = type(self.env["sms.sms"])
+        cron = self.env.ref("sms.ir_cron_sms_scheduler_action")
+        progress = self.env["ir.cron.progress"].sudo().create({"cron_id": cron.id})
+        with (
+            patch.object(SmsModel, "_paylink_auto_commit", lambda self: True),
+            patch.object(SmsModel, "_paylink_commit", lambda self: self.env.flush_all()),
+            patch("odoo.addons.account_payment_link.models.sms_sms.cron_call_budget", lambda: -1),
+        ):
+            queued.with_context(ir_cron_progress_id=progress.id).send(auto_commit=True)
+        self.assertEqual(len(self.twilio.messages), 32)
+        self.assertEqual((progress.done, progress.remaining), (32, 8))
+        self.process_sms_queue()
+        self.assertEqual(self.sent_bodies(), sorted(f"Invoice {index}: pay here" for index in range(40)))
