@@ -301,16 +301,23 @@ def customer_emails(sink, since, tag, n):
     return sum(1 for rcpts, _size in sink.messages[since:] for r in rcpts if r in customers)
 
 
+# Workers, Odoo's default two cron workers; each cron job's calls and what they did, and Odoo's
+# CPU-limit line (at INFO), in the server's log.
+SERVER_OPTIONS = ["--workers", "1", "--max-cron-threads", "2",
+                  "--log-handler", "odoo.addons.base.models.ir_cron:INFO",
+                  "--log-handler", "odoo.service.server:INFO"]  # fmt: skip
+
+
 def start_server(common, log):
     """Start Odoo's crons as deployed: workers (prefork), with Odoo's default two cron workers,
     Odoo's default time limits and no HTTP (not needed here); return the process. Its log (warnings
-    and errors) goes to the open file ``log``."""
+    and errors, and each cron job's calls) goes to the open file ``log``."""
     import odoo  # noqa: PLC0415
 
     script = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
     launcher = [str(script)] if script.is_file() else ["-m", "odoo"]
     server = subprocess.Popen(
-        [sys.executable, *launcher, *common, "--no-http", "--workers", "1", "--max-cron-threads", "2"],
+        [sys.executable, *launcher, *common, "--no-http", *SERVER_OPTIONS],
         cwd="/",
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -417,7 +424,13 @@ def run_end_to_end_sizes(registry, common, sizes, *, twilio, sink, checks, serve
     print(f"==> Starting {servers} Odoo server(s), each with workers and 2 cron workers", flush=True)
     rows = []
     with contextlib.ExitStack() as stack:
-        logs = [stack.enter_context(tempfile.TemporaryFile(mode="w+")) for _i in range(servers)]
+        # Kept after the run (their paths are printed): which job ran when, and for how long.
+        logs = [
+            stack.enter_context(tempfile.NamedTemporaryFile(mode="w+", prefix=f"bench_send_server{i}_",
+                                                            suffix=".log", delete=False))
+            for i in range(servers)
+        ]  # fmt: skip
+        print("    server logs: " + ", ".join(log.name for log in logs), flush=True)
         running = []
         try:
             for log in logs:
