@@ -3,12 +3,15 @@ import time
 from odoo import api, models
 from odoo.tools import email_normalize
 
-from ..tools.cron_budget import cron_call_budget
+from ..tools.cron_budget import cron_call_budget, note_work_left
 
-# Emails per second the mail queue sent in this process (measured over its cron calls); a cautious
-# start until it has sent some: a slow mail server is learnt from its first call.
-_queue_rate = {"emails": 0, "seconds": 0.0}
+# Emails per second the mail queue sent, per database, in this process (a moving average over its
+# cron calls, the first call's own rate to start with); a cautious first call: a slow mail server
+# is learnt from it.
+_queue_rates = {}
 FIRST_RATE = 20.0
+# Weight of the last call in the moving average.
+RATE_WEIGHT = 0.3
 
 
 class MailMail(models.Model):
@@ -16,31 +19,35 @@ class MailMail(models.Model):
 
     @api.model
     def process_email_queue(self, ids=None, batch_size=1000):
-        """Override of `mail` so that, called by Odoo's cron runner, the queue sends what fits in
-        the cron worker's time: the runner calls it up to 10 times in one poll, 1,000 emails each
-        by default, under one time limit with the other jobs of the poll. A worker killed between
-        handing an email to the mail server and committing it sends that email twice (it is still
-        outgoing): after a bulk sending of 10,000 invoices, Odoo's own *Send* in batch as ours.
+        """Override of `mail` so that, run by Odoo's cron runner, the queue sends what fits in the
+        cron worker's time: the runner calls it up to 10 times in one poll, 1,000 emails each by
+        default, under one time limit shared with the other jobs of the poll. A worker killed
+        between handing an email to the mail server and committing it sends that email twice (it
+        is still outgoing): seen after a bulk sending of 10,000 invoices, ours as Odoo's own *Send*
+        in batch. This narrows that window to the kills no budget foresees; it cannot close it
+        (Odoo sends, then commits, each email).
 
         The batch is what the time a call may take (:func:`~..tools.cron_budget.cron_call_budget`)
-        allows at the rate this process sent at, at most ``batch_size``, at least one email.
-        An administrator's ``mail.mail.queue.batch.size`` still wins, as in Odoo.
+        allows at the rate the queue sent at, at most ``batch_size``, at least one email. An
+        administrator's ``mail.mail.queue.batch.size`` replaces it, as it replaces Odoo's.
         """
         if ids or not self.env.context.get("ir_cron_progress_id"):
             return super().process_email_queue(ids=ids, batch_size=batch_size)
-        rate = _queue_rate["emails"] / _queue_rate["seconds"] if _queue_rate["seconds"] > 1 else FIRST_RATE
+        dbname = self.env.cr.dbname
+        rate = _queue_rates.get(dbname, FIRST_RATE)
         batch_size = max(1, min(batch_size, int(rate * cron_call_budget())))
         started = time.monotonic()
         result = super().process_email_queue(batch_size=batch_size)
-        # Odoo's queue counts what it fetched on its cron's progress (0 when nothing was sent).
+        # Odoo's queue counts on its cron's progress what it took (none when the queue was empty).
         # sudo: the cron's own progress record, read back.
         progress = self.env["ir.cron.progress"].sudo().browse(self.env.context["ir_cron_progress_id"])
-        if progress.done:
-            _queue_rate["emails"] += progress.done
-            _queue_rate["seconds"] += time.monotonic() - started
+        seconds = time.monotonic() - started
+        if progress.done and seconds > 0:
+            measured = progress.done / seconds
+            known = dbname in _queue_rates
+            _queue_rates[dbname] = (1 - RATE_WEIGHT) * rate + RATE_WEIGHT * measured if known else measured
             if progress.remaining:
-                # The cron workers are woken for the rest after the runner's last call.
-                self.env.cr.postcommit.add(self.env["ir.cron"]._notifydb)
+                note_work_left()  # the cron workers are woken for the rest once the job is released
         return result
 
     def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):

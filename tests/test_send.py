@@ -750,17 +750,17 @@ class TestBulkSend(PaylinkTestCommon):
         )  # fmt: skip
         cron = self.env.ref("mail.ir_cron_mail_scheduler_action")
         Mail = self.env["mail.mail"].with_context(filters=[("subject", "=", "Queue bound")])
+        rates_path = "odoo.addons.account_payment_link.models.mail_mail._queue_rates"
+        budget_path = "odoo.addons.account_payment_link.models.mail_mail.cron_call_budget"
         calls = []
-        for budget, rate in ((0, {"emails": 0, "seconds": 0.0}), (0.1, {"emails": 20, "seconds": 2.0})):
+        learnt = []
+        for budget, rates in ((0, {}), (0.1, {self.env.cr.dbname: 10.0})):
             progress = self.env["ir.cron.progress"].sudo().create({"cron_id": cron.id})
-            with (
-                patch(
-                    "odoo.addons.account_payment_link.models.mail_mail.cron_call_budget", lambda b=budget: b
-                ),
-                patch.dict("odoo.addons.account_payment_link.models.mail_mail._queue_rate", rate),
-            ):
+            with patch(budget_path, lambda b=budget: b), patch.dict(rates_path, rates, clear=True) as known:
                 Mail.with_context(ir_cron_progress_id=progress.id).process_email_queue()
+                learnt.append(known.get(self.env.cr.dbname, 0) > 0)
             calls.append((progress.done, progress.remaining))
+        self.assertEqual(learnt, [True, True], "the rate is learnt from each call")
         # A spent poll: one email; then 0.1 s at 10 emails/s: one email again.
         self.assertEqual(calls, [(1, 5), (1, 4)])
         self.assertEqual(sorted(mails.mapped("state")), ["outgoing"] * 4 + ["sent"] * 2)

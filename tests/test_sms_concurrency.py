@@ -9,6 +9,7 @@ from odoo.tools import config
 from ..tools import cron_budget as budget_module
 from ..tools.cron_budget import cron_budget, cron_call_budget, poll_time_left, start_poll
 from .common import PaylinkTestCommon
+from odoo.addons.base.models.ir_cron import CompletionStatus
 
 
 @tagged("post_install", "-at_install")
@@ -142,7 +143,9 @@ class TestSmsConcurrency(PaylinkTestCommon):
         """With workers, Odoo kills a cron job at its CPU-time limit too: the budget is half the
         smallest limit that applies."""
         cases = [
-            ({"limit_time_real_cron": -1, "limit_time_real": 120, "workers": 2, "limit_time_cpu": 60}, 30),
+            # With workers, the prefork watchdog counts the worker's sleep (up to 70 s) in the poll.
+            ({"limit_time_real_cron": -1, "limit_time_real": 120, "workers": 2, "limit_time_cpu": 60}, 25),
+            ({"limit_time_real_cron": 600, "limit_time_real": 120, "workers": 2, "limit_time_cpu": 900}, 265),
             ({"limit_time_real_cron": -1, "limit_time_real": 120, "workers": 0, "limit_time_cpu": 60}, 60),
             ({"limit_time_real_cron": 600, "limit_time_real": 120, "workers": 0, "limit_time_cpu": 60}, 300),
             ({"limit_time_real_cron": 0, "limit_time_real": 0, "workers": 0, "limit_time_cpu": 0}, 120),
@@ -153,26 +156,70 @@ class TestSmsConcurrency(PaylinkTestCommon):
 
     def test_the_jobs_of_a_poll_share_its_time(self):
         """Odoo's limits cover a cron worker's whole poll (every ready job, each called up to ten
-        times): a job's call gets what the jobs before it left, and a new poll starts afresh."""
+        times): a job's call gets what the jobs before it left, in real and in CPU time, and a
+        new poll starts afresh."""
+
+        class Cursor:  # a poll's cursor, as ir.cron._process_job gets it
+            closed = False
+
         clock = {"now": 1000.0}
-        options = {"limit_time_real_cron": -1, "limit_time_real": 120, "workers": 0, "limit_time_cpu": 60}
+        cpu = {"left": 60.0}
+        options = {"limit_time_real_cron": -1, "limit_time_real": 120, "workers": 2, "limit_time_cpu": 60}
         with (
             patch.dict(config.options, options),
-            patch.object(budget_module.time, "monotonic", lambda: clock["now"]),
+            patch.object(budget_module, "_clock", lambda: clock["now"]),
+            patch.object(budget_module, "_cpu_left", lambda: cpu["left"]),
             patch.object(budget_module, "_poll", type(budget_module._poll)()),
         ):
-            self.assertEqual(poll_time_left(), 60, "outside a cron worker: the whole budget")
-            first_poll = object()
+            # 120 s less the minute the prefork watchdog counts while the worker sleeps: 50 s,
+            # of which half.
+            self.assertEqual(poll_time_left(), 25, "outside a cron worker: the whole budget")
+            first_poll = Cursor()
             start_poll(first_poll)
-            self.assertEqual(cron_call_budget(), 6, "a tenth of the budget while the poll has time")
-            clock["now"] += 40  # another job of the poll (Odoo's mail queue, say) took 40 s
+            self.assertEqual(cron_call_budget(), 2.5, "a tenth of the budget while the poll has time")
+            clock["now"] += 15  # another job of the poll (Odoo's mail queue, say) took 15 s
             start_poll(first_poll)  # the next job of the same poll
-            self.assertEqual(poll_time_left(), 20)
-            clock["now"] += 25
-            self.assertEqual(poll_time_left(), -5)
+            self.assertEqual(poll_time_left(), 10)
+            cpu["left"] = 36.0  # ... and 24 s of CPU: 6 s left of the half in reserve
+            self.assertEqual(poll_time_left(), 6)
+            clock["now"] += 12
+            self.assertEqual(poll_time_left(), -2)
             self.assertLessEqual(cron_call_budget(), 0, "spent: one small unit only")
-            start_poll(object())  # the next poll
-            self.assertEqual(cron_call_budget(), 6)
+            cpu["left"] = 60.0
+            start_poll(Cursor())  # the next poll
+            self.assertEqual(cron_call_budget(), 2.5)
+            first_poll.closed = True
+            self.assertEqual(poll_time_left(), 25)
+
+    def test_ir_cron_notes_the_poll_and_wakes_the_workers_for_work_left(self):
+        """Through Odoo's own runner entry point (``ir.cron._process_job``, as a cron worker calls
+        it for each job of its poll): the poll is noted before the job runs, and the cron workers
+        are notified once it is released when it reported work remaining."""
+        IrCron = type(self.env["ir.cron"])
+        seen = {}
+
+        def run_job(job):
+            seen["in_poll"] = budget_module.in_poll()
+            # A job that reports progress with work remaining, as Odoo's runner sees it.
+            env = self.env(context={"ir_cron_progress_id": self.progress.id})
+            budget_module.report_progress(env, "sms.ir_cron_sms_scheduler_action", done=5, remaining=5)
+            return CompletionStatus.PARTIALLY_DONE
+
+        cron = self.env.ref("sms.ir_cron_sms_scheduler_action")
+        self.progress = self.env["ir.cron.progress"].sudo().create({"cron_id": cron.id})
+        with (
+            patch.object(IrCron, "_run_job", staticmethod(run_job)),
+            patch.object(IrCron, "_update_failure_count", lambda self, job, status: None),
+            patch.object(IrCron, "_reschedule_asap", lambda self, job: None),
+            patch.object(IrCron, "_notifydb") as notifydb,
+            # The test's cursor as the poll's cursor, whose commit a test may not do.
+            patch.object(self.env.cr, "commit", lambda: None),
+            patch.object(budget_module, "_poll", type(budget_module._poll)()),
+        ):
+            job = {"id": cron.id, "user_id": self.env.uid, "timed_out_counter": 0, "done": 0}
+            IrCron._process_job(self.env.registry, self.env.cr, job)
+        self.assertEqual(seen, {"in_poll": True})
+        self.assertEqual(notifydb.call_count, 1, "the workers are woken once, after the job")
 
     def test_a_call_of_the_queue_in_a_spent_poll_sends_one_window(self):
         """With the poll's time spent, the SMS cron still sends a window (the runner sees progress
