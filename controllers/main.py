@@ -1,3 +1,4 @@
+import json
 import logging
 
 from odoo import http
@@ -38,7 +39,7 @@ class PaymentLinkController(PaymentPortal):
         link_sudo._paylink_mark_opened()
         values = self._paylink_prepare_page_values(link_sudo)
         if not values["unavailable_reason"]:
-            amount = values["early_payment"].get("amount_due", link_sudo.amount)
+            amount = values["payment_choices"][0]["amount"]  # the choice the page preselects
             values.update(self._paylink_get_payment_form_values(link_sudo, token, amount=amount))
         return self._paylink_render("account_payment_link.pay_page", values)
 
@@ -139,6 +140,21 @@ class PaymentLinkController(PaymentPortal):
         reason = link_sudo._get_unavailable_reason()
         tips = link_sudo._get_tips_offered(unavailable_reason=reason)
         early_payment = move_sudo._paylink_get_early_payment() if move_sudo and not reason else {}
+        choices = [] if reason else link_sudo._paylink_get_payment_choices()
+        # What the customer pays for each amount offered and each tip: the form shows it as they
+        # choose (the transaction route computes it again from their choices).
+        totals = {
+            choice["key"]: {
+                str(option["percent"]): {  # as the tip's radio button's value
+                    "amount": option["amount"],
+                    "minor_amount": option["minor_amount"],
+                    "label": link_sudo.currency_id.format(option["amount"]),
+                    "tip_label": link_sudo.currency_id.format(option["tip"]),
+                }
+                for option in self._paylink_get_tip_options(link_sudo, choice["amount"], tips)
+            }
+            for choice in choices
+        }
         return {
             **self._paylink_get_layout_values(link_sudo),
             "currency": link_sudo.currency_id,
@@ -158,10 +174,10 @@ class PaymentLinkController(PaymentPortal):
             if move_sudo
             else [],
             "early_payment": early_payment,
-            "tip_options": self._paylink_get_tip_options(
-                link_sudo, early_payment.get("amount_due", link_sudo.amount), tips
-            )
-            if tips
+            "payment_choices": choices,
+            "payment_totals": json.dumps(totals),
+            "tip_options": self._paylink_get_tip_options(link_sudo, choices[0]["amount"], tips)
+            if tips and choices
             else [],
         }
 

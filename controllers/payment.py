@@ -10,16 +10,21 @@ class PaymentLinkPaymentController(PaymentLinkController):
     """The pay page's transaction route: the link's amount, computed here, into Odoo's payment flow."""
 
     @http.route(f"{PaymentLinkController._pay_url}/<string:token>/transaction", type="json", auth="public")
-    def paylink_transaction(self, token, tip_percent=0, sms_consent=False, access_token=None, **kwargs):
+    def paylink_transaction(
+        self, token, tip_percent=0, sms_consent=False, access_token=None, payment_choice=None, **kwargs
+    ):
         """Create the transaction of a link payment and return its processing values.
 
         Modelled on account_payment's ``invoice_transaction``, except that the amount is computed
-        here: the amount due (or its early-payment-discounted amount) plus the chosen tip among
-        the company's percentages. The amount the browser sends is ignored.
+        here: the amount the customer chose among those the link offers (an installment, the full
+        amount, its early-payment-discounted amount) plus the chosen tip among the company's
+        percentages. The amount the browser sends is ignored.
 
         :param str token: the link's token, the customer's only credential.
         :param tip_percent: the tip the customer chose, one of the company's percentages or 0.
         :param bool sms_consent: whether the customer agreed to payment reminders by text.
+        :param str payment_choice: the key of the amount chosen (``_paylink_get_payment_choices``);
+            by default the one the page preselects.
         :param str access_token: sent by Odoo's payment form; the link's token stands for it.
         :param dict kwargs: the payment form's values (provider, method or token, flow, ...).
         :return: the transaction's processing values.
@@ -39,7 +44,9 @@ class PaymentLinkPaymentController(PaymentLinkController):
         option_id = self._cast_as_int(kwargs.get("token_id" if flow == "token" else "provider_id"))
         if flow not in ("redirect", "direct", "token") or not option_id:
             raise ValidationError(env._("Choose a payment method, then try again."))
-        values = self._paylink_prepare_transaction_values(link_sudo, tip)
+        if payment_choice is not None and not isinstance(payment_choice, str):
+            raise ValidationError(env._("Choose one of the amounts offered."))
+        values = self._paylink_prepare_transaction_values(link_sudo, tip, choice=payment_choice)
         form_values = self._paylink_get_payment_form_values(link_sudo, token, amount=values["amount"])
         if flow == "token" and option_id not in form_values["tokens_sudo"].ids:
             raise ValidationError(env._("This saved payment method cannot be used for this payment."))
@@ -81,16 +88,18 @@ class PaymentLinkPaymentController(PaymentLinkController):
             raise ValidationError(error.args[0]) from error
         return tx_sudo._get_processing_values()
 
-    def _paylink_prepare_transaction_values(self, link_sudo, tip_percent):
+    def _paylink_prepare_transaction_values(self, link_sudo, tip_percent, choice=None):
         """Return the amount, tip and documents of a new payment of this link, computed here.
 
         :param tip_percent: the tip the customer chose, one of the company's percentages or 0.
+        :param str choice: the key of the amount chosen, by default the one the page preselects.
         :return: dict with ``amount`` (tip included), ``tip_amount``, ``invoices``.
-        :raise ValidationError: when the link cannot take a payment now, or the tip is not offered.
+        :raise ValidationError: when the link cannot take a payment now, or the amount or the tip
+            is not one offered.
         """
         if reason := link_sudo._get_unavailable_reason():
             raise ValidationError(reason)
-        amount = link_sudo._get_amount_to_pay()
+        amount = link_sudo._get_amount_to_pay(choice)
         offered = link_sudo._get_tips_offered(unavailable_reason=False)
         tip = link_sudo._get_tip_amount(tip_percent, amount, offered=offered)
         return {

@@ -4,7 +4,7 @@ import secrets
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL, consteq
+from odoo.tools import SQL, consteq, format_date
 
 from ..controllers.main import PaymentLinkController
 from .account_payment_link_message import FAILED_STATES, SMS_STATES
@@ -31,7 +31,8 @@ FIXED_FIELDS = frozenset({"link_type", "company_id", "partner_id", "move_id", "c
 # the date, the invoice deleted). See the class docstring for the whole table, the events that
 # move no state included.
 TRANSITIONS = {
-    # A payment recorded through the link. A balance link stays active (see _paylink_get_next_state);
+    # A payment recorded through the link. A balance link stays active, and so does an invoice link
+    # whose invoice was paid in part (an installment; see _paylink_get_next_state);
     # a dead link stays dead: the money is recorded, the token never serves again.
     "pay": {"active": "paid", "paid": "paid", "expired": "expired", "revoked": "revoked"},
     "revoke": {"active": "revoked"},
@@ -86,7 +87,8 @@ class AccountPaymentLink(models.Model):
     1. A payment pending or authorized for the link's money from any source (this link, a link it
        replaced, another link, Odoo's portal; for a balance link any of its invoices) holds the
        link: *Payment processing*, no other payment is taken (:meth:`_paylink_get_pending_transactions`).
-    2. A balance link stays *active* for the customer's next invoices.
+    2. A balance link stays *active* for the customer's next invoices; an invoice link stays
+       *active* while its invoice was paid in part (an installment) and asks for the rest.
     3. A second payment: recorded, the rest left unapplied, the link flagged *To review*.
     4. Dead stays dead: the payment is recorded (money is never lost) and noted on the link and
        its invoices; flagged when it finds less left to pay than it took.
@@ -624,7 +626,21 @@ class AccountPaymentLink(models.Model):
         self.ensure_one()
         if event == "pay" and self.link_type == "balance" and self.state == "active":
             return "active"  # a balance link serves the customer's next invoices
+        if event == "pay" and self.link_type == "invoice" and self.state == "active":
+            if self._paylink_is_part_paid():
+                return "active"  # an installment paid: the link asks for the rest
         return TRANSITIONS[event].get(self.state)
+
+    def _paylink_is_part_paid(self):
+        """Whether the link's invoice was paid in part (an installment): posted, partly
+        reconciled, with something left to pay."""
+        # sudo: the state of the link's own invoice, whoever records the payment.
+        move = self.move_id.sudo()
+        return (
+            move.state == "posted"
+            and move.payment_state == "partial"
+            and move.currency_id.compare_amounts(move.amount_residual, 0.0) > 0
+        )
 
     def _paylink_transition(self, event, values=None, expire_first=True):
         """Apply ``event`` to each link (the one way a link's state changes).
@@ -893,12 +909,55 @@ class AccountPaymentLink(models.Model):
         }
         return reasons.get(code, env._("There is nothing left to pay.")) if code else False
 
-    def _get_amount_to_pay(self):
-        """Return what the customer pays now, before any tip: the discounted amount when an
-        early-payment discount applies, else the amount due."""
+    def _get_amount_to_pay(self, choice=None):
+        """Return what the customer pays now, before any tip: the amount of ``choice`` among
+        :meth:`_paylink_get_payment_choices` (by default the first, the one the page preselects).
+
+        :param str choice: the key of the amount the customer chose.
+        :raise ValidationError: for a choice the link does not offer.
+        """
         self.ensure_one()
-        early_payment = self.move_id._paylink_get_early_payment() if self.link_type == "invoice" else {}
-        return early_payment.get("amount_due", self.amount)
+        choices = self._paylink_get_payment_choices()
+        if not choice:
+            return choices[0]["amount"]
+        for offered in choices:
+            if offered["key"] == choice:
+                return offered["amount"]
+        raise ValidationError(self.env._("Choose one of the amounts offered."))
+
+    def _paylink_get_payment_choices(self):
+        """Return the amounts the customer may pay now, as Odoo's portal offers them for the same
+        invoice (account's ``_get_invoice_next_payment_values``): on an invoice in installments,
+        the next installment (or the overdue ones) first, then the full amount; with an
+        early-payment discount that applies today, the discounted amount; else what is due.
+
+        :return: list of dicts with ``key``, ``label``, ``amount`` (before any tip), ``note``
+            (a line under it, or ``False``); never empty.
+        """
+        self.ensure_one()
+        env = self.env
+        full = {"key": "full", "label": env._("Full amount"), "amount": self.amount, "note": False}
+        if self.link_type != "invoice" or self.currency_id.compare_amounts(self.amount, 0.0) <= 0:
+            return [full]
+        # sudo: the amounts of the link's own invoice, whoever reads the link (its page's visitor).
+        values = self.move_id.sudo()._get_invoice_next_payment_values()
+        state = values.get("installment_state")
+        if state == "epd":
+            return [{"key": "epd", "label": env._("Full amount, discounted"), "amount": values["amount_due"],
+                     "note": values["epd_discount_msg"]}]  # fmt: skip
+        next_amount = values.get("next_amount_to_pay") or 0.0
+        last = self.currency_id.compare_amounts(next_amount, self.amount) >= 0
+        if state not in ("next", "overdue") or last:
+            return [full]
+        if state == "overdue":
+            installment = {"key": "overdue", "label": env._("Overdue installments"), "note": False}
+        else:
+            installment = {
+                "key": "installment",
+                "label": env._("Next installment"),
+                "note": env._("due %(date)s", date=format_date(env, values["next_due_date"])),
+            }
+        return [{**installment, "amount": next_amount}, full]
 
     def _paylink_get_amount_owed(self):
         """Return what is left for a payment through this link to settle, in its currency,

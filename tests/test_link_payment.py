@@ -6,6 +6,7 @@ post-processing records the payment, our overrides close the link (RELIABILITY 1
 19, 28, 29, 31).
 """
 
+import json
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -495,11 +496,13 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
         self.assertEqual(form.get("data-landing-route"), f"/pay/{self.token_of(link)}/return")
         self.assertEqual(float(form.get("data-amount")), 115.0)
         self.assertTrue(form.xpath(f".//input[@data-provider-id='{self.provider.id}']"))
-        tips = {
-            radio.get("value"): radio.get("data-amount")
-            for radio in page.xpath("//input[@name='tip_percent']")
-        }
-        self.assertEqual(tips, {"0": "115.0", "18.0": "135.7", "20.0": "138.0", "25.0": "143.75"})
+        # The total of each tip (one amount offered: the full amount), keyed by the tip's radio value.
+        totals = json.loads(page.xpath("//div[hasclass('o_paylink_form')]")[0].get("data-paylink-totals"))
+        self.assertEqual(set(totals), {"full"})
+        self.assertEqual({radio.get("value") for radio in page.xpath("//input[@name='tip_percent']")},
+                         set(totals["full"]))  # fmt: skip
+        tips = {percent: total["amount"] for percent, total in totals["full"].items()}
+        self.assertEqual(tips, {"0": 115.0, "18.0": 135.7, "20.0": 138.0, "25.0": 143.75})
         # No provider compatible: the page says so instead of a form.
         self.provider.maximum_amount = 10.0
         page = self.page(link)

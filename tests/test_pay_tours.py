@@ -1,5 +1,6 @@
 """The customer's flows in headless Chromium, paying with Odoo's Demo provider (payment_demo)."""
 
+from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
 
 from .common import PaylinkPaymentCommon
@@ -80,3 +81,44 @@ class TestPayTours(PaylinkPaymentCommon, HttpCase):
         self.demo_notify(tx.reference, "done")
         self.assertEqual(link.state, "paid")
         self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+
+
+@tagged("post_install", "-at_install")
+class TestPayToursOnAPhone(PaylinkPaymentCommon, HttpCase):
+    """The customer's flows on a phone: a small touch screen."""
+
+    browser_size = "375x667"
+    touch_enabled = True
+
+    def test_an_installment_with_a_tip(self):
+        """Issue 19.1: the page offers the next installment (chosen first) and the full amount, as
+        Odoo's portal does; the tip and the total follow the amount chosen; the installment is paid
+        and reconciled with it, and the link asks for the rest."""
+        terms = self.env["account.payment.term"].create(
+            {
+                "name": "30 % now, 70 % in 30 days",
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 30, "nb_days": 0}),
+                    Command.create({"value": "percent", "value_amount": 70, "nb_days": 30}),
+                ],
+            }
+        )
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_date": fields.Date.today(),
+                "invoice_payment_term_id": terms.id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Work", "price_unit": 1000.0, "tax_ids": False})
+                ],
+            }
+        )
+        invoice.action_post()
+        link = self.make_link(link_type="invoice", move_id=invoice.id)
+        self.start_tour(f"/pay/{self.token_of(link)}", "account_payment_link_pay_installment")
+        tx = link.sudo().transaction_ids
+        self.assertEqual((tx.state, tx.amount, tx.paylink_tip_amount), ("done", 354.0, 54.0))
+        terms_lines = invoice.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        self.assertEqual(terms_lines.sorted("date_maturity").mapped("amount_residual"), [0.0, 700.0])
+        self.assertEqual((link.state, link.amount), ("active", 700.0))

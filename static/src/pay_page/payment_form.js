@@ -1,9 +1,10 @@
 import PaymentForm from "@payment/js/payment_form";
 
 /**
- * Odoo's payment form, on the payment link page: the tip the customer chooses changes the amount
- * the form shows and the providers' inline forms (e.g. Stripe's Payment Element) prepare for. The
- * server computes the amount again from the tip; the amount sent by the browser is ignored.
+ * Odoo's payment form, on the payment link page: the amount the customer chooses (an installment
+ * or the full amount) and the tip change the amount the form shows and the providers' inline forms
+ * (e.g. Stripe's Payment Element) prepare for. The server computes the amount again from both
+ * choices; the amount sent by the browser is ignored.
  */
 PaymentForm.include({
     async start() {
@@ -12,37 +13,69 @@ PaymentForm.include({
         if (!this.paylinkPage) {
             return;
         }
-        for (const radio of this.paylinkPage.querySelectorAll("input[name=tip_percent]")) {
-            radio.addEventListener("change", () => this._paylinkApplyTip(radio));
+        const form = this.paylinkPage.querySelector(".o_paylink_form");
+        this.paylinkTotals = JSON.parse(form?.dataset.paylinkTotals || "{}");
+        for (const radio of this.paylinkPage.querySelectorAll(
+            "input[name=tip_percent], input[name=payment_choice]"
+        )) {
+            radio.addEventListener("change", () => this._paylinkApplyChoices());
         }
     },
 
     /**
      * @private
-     * @param {HTMLInputElement} radio - The chosen tip.
+     * @returns {Object|undefined} The chosen amount's and tip's total, from the page's totals.
      */
-    _paylinkApplyTip(radio) {
-        this.paymentContext.amount = radio.dataset.amount;
-        const total = this.paylinkPage.querySelector(".o_paylink_total");
-        if (total) {
-            total.textContent = radio.dataset.totalLabel;
+    _paylinkGetTotal() {
+        const choice = this.paylinkPage.querySelector("input[name=payment_choice]:checked");
+        const tip = this.paylinkPage.querySelector("input[name=tip_percent]:checked");
+        const tips = choice
+            ? this.paylinkTotals[choice.value]
+            : Object.values(this.paylinkTotals)[0];
+        return tips?.[tip ? tip.value : "0"];
+    },
+
+    /**
+     * Show the total of the chosen amount and tip, and each tip's amount for the chosen amount.
+     *
+     * @private
+     */
+    _paylinkApplyChoices() {
+        const total = this._paylinkGetTotal();
+        if (!total) {
+            return;
+        }
+        this.paymentContext.amount = total.amount;
+        const label = this.paylinkPage.querySelector(".o_paylink_total");
+        if (label) {
+            label.textContent = total.label;
+        }
+        const choice = this.paylinkPage.querySelector("input[name=payment_choice]:checked");
+        const tips = choice ? this.paylinkTotals[choice.value] : {};
+        for (const radio of this.paylinkPage.querySelectorAll("input[name=tip_percent]")) {
+            const tipLabel = this.paylinkPage.querySelector(
+                `label[for="${radio.id}"] .o_paylink_tip_amount`
+            );
+            if (tipLabel && tips[radio.value]) {
+                tipLabel.textContent = tips[radio.value].tip_label;
+            }
         }
         this._paylinkUpdateStripeAmount();
     },
 
     /**
      * Stripe's Payment Element (and the wallets' sheets) must show the amount it will confirm,
-     * tip included, also when it is created after the tip was chosen.
+     * tip included, also when it is created after the amount or the tip was chosen.
      *
      * @private
      */
     _paylinkUpdateStripeAmount() {
-        const tip = this.paylinkPage?.querySelector("input[name=tip_percent]:checked");
-        if (!tip) {
+        const total = this.paylinkPage && this._paylinkGetTotal();
+        if (!total) {
             return;
         }
         for (const elements of Object.values(this.stripeElements ?? {})) {
-            elements.update({ amount: parseInt(tip.dataset.minorAmount) });
+            elements.update({ amount: parseInt(total.minor_amount) });
         }
     },
 
@@ -55,7 +88,8 @@ PaymentForm.include({
     },
 
     /**
-     * Add the chosen tip and the SMS consent to the transaction route's parameters.
+     * Add the chosen amount, the chosen tip and the SMS consent to the transaction route's
+     * parameters.
      *
      * @override
      */
@@ -64,6 +98,10 @@ PaymentForm.include({
         if (this.paylinkPage) {
             const tip = this.paylinkPage.querySelector("input[name=tip_percent]:checked");
             params.tip_percent = tip ? tip.value : 0;
+            const choice = this.paylinkPage.querySelector("input[name=payment_choice]:checked");
+            if (choice) {
+                params.payment_choice = choice.value;
+            }
             params.sms_consent = Boolean(
                 this.paylinkPage.querySelector("input[name=sms_consent]:checked")
             );

@@ -99,3 +99,22 @@ registry.category("web_tour.tours").add("account_payment_link_payment_processing
         { content: "No second payment is offered", trigger: "body:not(:has(#o_payment_form))" },
     ],
 });
+
+registry.category("web_tour.tours").add("account_payment_link_pay_installment", {
+    steps: () => [
+        {
+            content: "The next installment is offered and chosen first",
+            trigger: "input#paylink_choice_installment:checked",
+        },
+        { content: "The full amount is offered too", trigger: "label.o_paylink_choice_full:contains('1,000.00')" },
+        { content: "Pick an 18 % tip", trigger: "label[for=paylink_tip_1]", run: "click" },
+        { content: "The tip is on the installment", trigger: ".o_paylink_total:contains('354.00')" },
+        { content: "Choose the full amount", trigger: "label.o_paylink_choice_full", run: "click" },
+        { content: "The tip follows the amount", trigger: "label[for=paylink_tip_1]:contains('180.00')" },
+        { content: "The total is the full amount's", trigger: ".o_paylink_total:contains('1,180.00')" },
+        { content: "Back to the installment", trigger: "label.o_paylink_choice_installment", run: "click" },
+        { content: "The installment's total again", trigger: ".o_paylink_total:contains('354.00')" },
+        ...demoPaySteps("done"),
+        success("354.00"),
+    ],
+});

@@ -1,0 +1,183 @@
+"""The customer chooses what to pay, as on Odoo's portal (issue 19, point 1): installments, overdue
+installments, the full amount and an early-payment discount, from account's own
+``_get_invoice_next_payment_values``, side by side with Odoo's portal page of the same invoice,
+over real HTTP as the public customer."""
+
+import re
+from datetime import timedelta
+
+from lxml import html
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, tagged
+
+from .common import PaylinkPaymentCommon
+
+
+@tagged("post_install", "-at_install")
+class TestInstallments(PaylinkPaymentCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Terms = cls.env["account.payment.term"]
+
+        def terms(name, lines, **values):
+            return Terms.create(
+                {
+                    "name": name,
+                    "line_ids": [
+                        Command.create({"value": "percent", "value_amount": percent, "nb_days": days})
+                        for percent, days in lines
+                    ],
+                    **values,
+                }
+            )
+
+        cls.terms = {
+            "immediate": terms("Immediate", [(100, 0)]),
+            "30/70": terms("30 % now, 70 % in 30 days", [(30, 0), (70, 30)]),
+            "3 installments": terms("30/30/40", [(30, 0), (30, 30), (40, 90)]),
+            "discount": terms(
+                "2/10 net 30", [(100, 30)], early_discount=True, discount_percentage=2, discount_days=10
+            ),
+        }
+
+    # === HELPERS === #
+
+    def make_invoice(self, terms, days_ago=0):
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_date": fields.Date.today() - timedelta(days=days_ago),
+                "invoice_payment_term_id": self.terms[terms].id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Work", "price_unit": 1000.0, "tax_ids": False})
+                ],
+            }
+        )
+        invoice.action_post()
+        return invoice
+
+    def offered(self, link):
+        """The amounts the link's page offers: ``{choice: amount}``, from its radio buttons, or the
+        one amount of its form when there is nothing to choose."""
+        response = self.url_open(f"/pay/{self.token_of(link)}")
+        self.assertEqual(response.status_code, 200)
+        page = html.fromstring(response.content)
+        radios = page.xpath("//input[@name='payment_choice']")
+        form = page.xpath("//form[@id='o_payment_form']")[0]
+        if not radios:
+            return {"full" if "epd" not in response.text else "epd": float(form.get("data-amount"))}
+        amounts = {}
+        for radio in radios:
+            label = page.xpath(f"//label[@for='{radio.get('id')}']")[0].text_content()
+            amounts[radio.get("value")] = self.amount_in(label)
+        self.assertEqual(float(form.get("data-amount")), amounts[radios[0].get("value")], "preselected first")
+        return amounts
+
+    def odoo_portal_offers(self, invoice):
+        """What Odoo's own portal page of ``invoice`` offers: ``(installment, full amount)``, the
+        installment ``None`` when it offers the full amount only."""
+        invoice._portal_ensure_token()
+        response = self.url_open(f"/my/invoices/{invoice.id}?access_token={invoice.access_token}")
+        self.assertEqual(response.status_code, 200)
+        page = html.fromstring(response.content)
+        installment = page.xpath("//button[@id='o_payment_installments_tab']")
+        full = page.xpath("//button[@id='o_payment_full_tab']")
+        if not installment:
+            return None, None
+        return self.amount_in(installment[0].text_content()), self.amount_in(full[0].text_content())
+
+    @staticmethod
+    def amount_in(text):
+        return float(re.search(r"\d[\d,]*\.\d\d", text).group().replace(",", ""))
+
+    def term_residuals(self, invoice):
+        lines = invoice.line_ids.filtered(lambda line: line.display_type == "payment_term").sorted(
+            "date_maturity"
+        )
+        return [line.amount_residual for line in lines]
+
+    # === TESTS === #
+
+    def test_what_the_page_offers_is_what_odoos_portal_offers(self):
+        """The table: payment terms x what our page offers x what Odoo's portal offers for the same
+        invoice."""
+        cases = [
+            # terms, invoice date (days ago), our page's offer, Odoo's portal tabs (installment, full)
+            ("immediate", 0, {"full": 1000.0}, (None, None)),
+            ("30/70", 0, {"installment": 300.0, "full": 1000.0}, (300.0, 1000.0)),
+            ("3 installments", 40, {"overdue": 600.0, "full": 1000.0}, (600.0, 1000.0)),
+            ("discount", 0, {"epd": 980.0}, (None, None)),
+            ("discount", 20, {"full": 1000.0}, (None, None)),  # the discount expired
+        ]
+        for terms, days_ago, ours, odoos in cases:
+            with self.subTest(terms=terms, days_ago=days_ago):
+                invoice = self.make_invoice(terms, days_ago)
+                link = self.make_link(link_type="invoice", move_id=invoice.id)
+                self.assertEqual(self.offered(link), ours)
+                self.assertEqual(self.odoo_portal_offers(invoice), odoos)
+                # The link's own choices are account's next payment values, as the portal's are.
+                values = invoice._get_invoice_next_payment_values()
+                first = link._paylink_get_payment_choices()[0]["amount"]
+                expected = (
+                    values["amount_due"]
+                    if values["installment_state"] == "epd"
+                    else values["next_amount_to_pay"]
+                )
+                self.assertAlmostEqual(first, expected)
+
+    def test_an_installment_is_paid_and_reconciled_with_it_and_the_link_asks_for_the_rest(self):
+        invoice = self.make_invoice("30/70")
+        link = self.make_link(link_type="invoice", move_id=invoice.id)
+        # The installment, with a tip: the tip is on the installment, only the installment is applied.
+        tx = self.pay_link(link, payment_choice="installment", tip_percent=20)
+        self.assertEqual((tx.amount, tx.paylink_tip_amount), (360.0, 60.0))
+        self.assertEqual(invoice.payment_state, "partial")
+        self.assertEqual(self.term_residuals(invoice), [0.0, 700.0], "the first installment is paid")
+        self.assertEqual((link.state, link.amount), ("active", 700.0), "the link asks for the rest")
+        # What is left is the last installment: the page, like Odoo's portal, offers it whole.
+        self.assertEqual(self.offered(link), {"full": 700.0})
+        self.assertEqual(self.odoo_portal_offers(invoice), (None, None))
+        tx = self.pay_link(link)
+        self.assertEqual(tx.amount, 700.0)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(link.state, "paid")
+
+    def test_overdue_installments_are_paid_together(self):
+        invoice = self.make_invoice("3 installments", days_ago=40)
+        link = self.make_link(link_type="invoice", move_id=invoice.id)
+        tx = self.pay_link(link, payment_choice="overdue")
+        self.assertEqual(tx.amount, 600.0)
+        self.assertEqual(self.term_residuals(invoice), [0.0, 0.0, 400.0])
+        self.assertEqual(link.state, "active")
+
+    def test_the_full_amount_may_be_chosen(self):
+        invoice = self.make_invoice("30/70")
+        link = self.make_link(link_type="invoice", move_id=invoice.id)
+        tx = self.pay_link(link, payment_choice="full")
+        self.assertEqual(tx.amount, 1000.0)
+        self.assertEqual(self.term_residuals(invoice), [0.0, 0.0])
+        self.assertEqual(link.state, "paid")
+
+    def test_the_route_takes_only_the_amounts_offered(self):
+        """As the public customer: an amount the page does not offer is refused in words, and the
+        amount the browser sends is never used."""
+        invoice = self.make_invoice("30/70")
+        link = self.make_link(link_type="invoice", move_id=invoice.id)
+        refused = {
+            "a choice not offered here": "epd",
+            "a choice of another invoice's terms": "overdue",
+            "garbage": "full'; DROP TABLE account_move; --",
+            "not a string": {"key": "full"},
+        }
+        for label, choice in refused.items():
+            with self.subTest(label):
+                body = self.start_payment(link, payment_choice=choice, amount=1.0)
+                self.assertIn("error", body)
+                self.assertIn("Choose one of the amounts offered.", body["error"]["data"]["message"])
+        self.assertFalse(self.env["payment.transaction"].sudo().search([("paylink_id", "=", link.id)]))
+        # No choice sent (an old page): the amount the page preselects, the installment.
+        tx = self.pay_link(link, amount=1.0)
+        self.assertEqual(tx.amount, 300.0)
