@@ -232,7 +232,7 @@ class PaymentLinkController(PaymentPortal):
         partner_sudo = link_sudo.partner_id
         currency = link_sudo.currency_id
         if amount is None:
-            amount = link_sudo._get_amount_to_pay()
+            amount = link_sudo._get_amount_to_pay()[0]
         report = {}
         # sudo: the public customer reads the providers and methods the page offers, as on the portal.
         providers_sudo = (

@@ -45,7 +45,7 @@ class PaymentLinkPaymentController(PaymentLinkController):
         if flow not in ("redirect", "direct", "token") or not option_id:
             raise ValidationError(env._("Choose a payment method, then try again."))
         if payment_choice is not None and not isinstance(payment_choice, str):
-            raise ValidationError(env._("Choose one of the amounts offered."))
+            raise ValidationError(env._("Choose one of the amounts offered."))  # not a key at all
         values = self._paylink_prepare_transaction_values(link_sudo, tip, choice=payment_choice)
         form_values = self._paylink_get_payment_form_values(link_sudo, token, amount=values["amount"])
         if flow == "token" and option_id not in form_values["tokens_sudo"].ids:
@@ -80,6 +80,7 @@ class PaymentLinkPaymentController(PaymentLinkController):
                 custom_create_values={
                     "paylink_id": link_sudo.id,
                     "paylink_tip_amount": values["tip_amount"],
+                    "paylink_payment_kind": values["kind"],
                     "invoice_ids": [Command.set(values["invoices"].ids)],
                 },
                 **kwargs,
@@ -93,17 +94,19 @@ class PaymentLinkPaymentController(PaymentLinkController):
 
         :param tip_percent: the tip the customer chose, one of the company's percentages or 0.
         :param str choice: the key of the amount chosen, by default the one the page preselects.
-        :return: dict with ``amount`` (tip included), ``tip_amount``, ``invoices``.
+        :return: dict with ``amount`` (tip included), ``tip_amount``, ``kind`` (of the amount
+            chosen), ``invoices``.
         :raise ValidationError: when the link cannot take a payment now, or the amount or the tip
             is not one offered.
         """
         if reason := link_sudo._get_unavailable_reason():
             raise ValidationError(reason)
-        amount = link_sudo._get_amount_to_pay(choice)
+        amount, kind = link_sudo._get_amount_to_pay(choice)
         offered = link_sudo._get_tips_offered(unavailable_reason=False)
         tip = link_sudo._get_tip_amount(tip_percent, amount, offered=offered)
         return {
             "amount": link_sudo.currency_id.round(amount + tip),
             "tip_amount": tip,
+            "kind": kind,
             "invoices": link_sudo._get_open_invoices(),
         }

@@ -340,9 +340,23 @@ class AccountMove(models.Model):
     # === ACTION METHODS === #
 
     def action_paylink_open(self):
-        """The invoice's "Payment link" button: the active link, created when there is none."""
+        """The invoice's "Payment link" button: the active link, created when there is none (then
+        said in a notification and in the invoice's chatter)."""
         self.ensure_one()
-        return self._paylink_get_or_create()._get_form_action()
+        before = self.paylink_ids
+        link = self._paylink_get_or_create()
+        if link in before:
+            return link._get_form_action()
+        self.message_post(body=_("Payment link %(link)s created.", link=link._get_html_link()))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": _("Payment link %(link)s created: send it, or copy its URL.", link=link.name),
+                "next": link._get_form_action(),
+            },
+        }
 
     def action_paylink_send(self):
         """The invoice's "Send payment link" button: the send wizard for its (new) active link."""
@@ -350,7 +364,10 @@ class AccountMove(models.Model):
         return self._paylink_get_or_create().action_send()
 
     def action_view_paylinks(self):
+        """The invoice's smart button: its one link's form, or the list of its links."""
         self.ensure_one()
+        if len(self.paylink_ids) == 1:
+            return self.paylink_ids._get_form_action()
         action = self.env["ir.actions.act_window"]._for_xml_id("account_payment_link.action_payment_link")
         action["domain"] = [("move_id", "=", self.id)]
         action["context"] = {"create": False}

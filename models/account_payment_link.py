@@ -31,10 +31,11 @@ FIXED_FIELDS = frozenset({"link_type", "company_id", "partner_id", "move_id", "c
 # the date, the invoice deleted). See the class docstring for the whole table, the events that
 # move no state included.
 TRANSITIONS = {
-    # A payment recorded through the link. A balance link stays active, and so does an invoice link
-    # whose invoice was paid in part (an installment; see _paylink_get_next_state);
+    # A payment recorded through the link. A balance link stays active (see _paylink_get_next_state);
     # a dead link stays dead: the money is recorded, the token never serves again.
     "pay": {"active": "paid", "paid": "paid", "expired": "expired", "revoked": "revoked"},
+    # An installment (or the overdue ones) paid through an invoice link: the link asks for the rest.
+    "pay_installment": {"active": "active", "paid": "paid", "expired": "expired", "revoked": "revoked"},
     "revoke": {"active": "revoked"},
     "regenerate": {"active": "revoked", "expired": "revoked"},
     "expire": {"active": "expired"},
@@ -87,8 +88,9 @@ class AccountPaymentLink(models.Model):
     1. A payment pending or authorized for the link's money from any source (this link, a link it
        replaced, another link, Odoo's portal; for a balance link any of its invoices) holds the
        link: *Payment processing*, no other payment is taken (:meth:`_paylink_get_pending_transactions`).
-    2. A balance link stays *active* for the customer's next invoices; an invoice link stays
-       *active* while its invoice was paid in part (an installment) and asks for the rest.
+    2. A balance link stays *active* for the customer's next invoices; an invoice link whose
+       payment was an installment (the customer's choice) stays *active* for the rest while the
+       invoice has some left (``pay_installment``).
     3. A second payment: recorded, the rest left unapplied, the link flagged *To review*.
     4. Dead stays dead: the payment is recorded (money is never lost) and noted on the link and
        its invoices; flagged when it finds less left to pay than it took.
@@ -177,7 +179,13 @@ class AccountPaymentLink(models.Model):
         default=lambda self: secrets.token_urlsafe(TOKEN_BYTES),
     )
     url = fields.Char(string="URL", compute="_compute_url")
-    expiry_date = fields.Date(string="Expires On", tracking=True, copy=False)
+    # The form of a new link shows the company's default (a balance link never expires: create()).
+    expiry_date = fields.Date(
+        string="Expires On",
+        tracking=True,
+        copy=False,
+        default=lambda self: self.env.company._paylink_default_expiry_date(),
+    )
     first_opened_date = fields.Datetime(string="First Opened", readonly=True, copy=False)
     paid_date = fields.Datetime(string="Paid On", readonly=True, copy=False)
     payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
@@ -502,7 +510,8 @@ class AccountPaymentLink(models.Model):
                 checked |= company
             if vals.get("link_type") == "balance":
                 vals.setdefault("currency_id", company.currency_id.id)
-            if "expiry_date" not in vals and vals.get("link_type") != "balance":
+                vals["expiry_date"] = False  # a balance link serves the next invoices: it never expires
+            elif "expiry_date" not in vals:
                 vals["expiry_date"] = company._paylink_default_expiry_date()
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(self._name) or "/"
@@ -581,8 +590,28 @@ class AccountPaymentLink(models.Model):
             link.message_post(body=_("Link regenerated as %(link)s.", link=new_link._get_html_link()))
             new_links |= new_link.with_env(self.env)
         if len(new_links) == 1:
+            channels = self._paylink_get_sent_channels()
+            if channels and not new_links._get_unavailable_reason():
+                # The customer's message now carries a dead link: offer to send the new one, by
+                # the channels the old one went through (the wizard still checks each channel).
+                action = new_links.action_send()
+                action["context"].update(
+                    {
+                        f"default_channel_{channel}": False
+                        for channel in ("sms", "email")
+                        if channel not in channels
+                    }
+                )
+                return action
             return new_links._get_form_action()
         return True
+
+    def _paylink_get_sent_channels(self):
+        """Return the channels (``sms``, ``email``) through which these links reached someone."""
+        logs = self.env["account.payment.link.message"].search(
+            [("link_id", "in", self.ids), ("state", "not in", FAILED_STATES)]
+        )
+        return set(logs.mapped("channel"))
 
     def action_mark_reviewed(self):
         """Clear the review flag once an accountant has dealt with what the chatter says; the one
@@ -626,9 +655,6 @@ class AccountPaymentLink(models.Model):
         self.ensure_one()
         if event == "pay" and self.link_type == "balance" and self.state == "active":
             return "active"  # a balance link serves the customer's next invoices
-        if event == "pay" and self.link_type == "invoice" and self.state == "active":
-            if self._paylink_is_part_paid():
-                return "active"  # an installment paid: the link asks for the rest
         return TRANSITIONS[event].get(self.state)
 
     def _paylink_is_part_paid(self):
@@ -805,9 +831,13 @@ class AccountPaymentLink(models.Model):
             self._paylink_expire_overdue()
         was = self.state
         values = {"amount_paid": self._paylink_get_amount_received()}
-        if not self.payment_id:
+        # An installment the customer chose, with some of the invoice left to pay: the link asks
+        # for the rest (its payment and paid date are the one that pays it).
+        installment = tx.paylink_payment_kind in ("installment", "overdue") and self._paylink_is_part_paid()
+        if not self.payment_id and not installment:
             values.update(payment_id=tx.payment_id.id, paid_date=fields.Datetime.now())
-        self._paylink_transition("pay", values, expire_first=not started_live)
+        event = "pay_installment" if installment else "pay"
+        self._paylink_transition(event, values, expire_first=not started_live)
         amount = tx.currency_id.format(tx.amount)
         if was in ("expired", "revoked"):
             status = dict(self._fields["status"]._description_selection(self.env))[self.status]
@@ -910,20 +940,23 @@ class AccountPaymentLink(models.Model):
         return reasons.get(code, env._("There is nothing left to pay.")) if code else False
 
     def _get_amount_to_pay(self, choice=None):
-        """Return what the customer pays now, before any tip: the amount of ``choice`` among
-        :meth:`_paylink_get_payment_choices` (by default the first, the one the page preselects).
+        """Return what the customer pays now, before any tip, and the kind of amount: the amount of
+        ``choice`` among :meth:`_paylink_get_payment_choices` (by default the first, the one the
+        page preselects).
 
         :param str choice: the key of the amount the customer chose.
-        :raise ValidationError: for a choice the link does not offer.
+        :return: ``(amount, kind)``.
+        :raise ValidationError: for a choice the link does not offer (now): the page was opened
+            before what is due changed (an installment paid, another one overdue since).
         """
         self.ensure_one()
         choices = self._paylink_get_payment_choices()
-        if not choice:
-            return choices[0]["amount"]
-        for offered in choices:
-            if offered["key"] == choice:
-                return offered["amount"]
-        raise ValidationError(self.env._("Choose one of the amounts offered."))
+        offered = choices[0] if not choice else next((c for c in choices if c["key"] == choice), None)
+        if not offered:
+            raise ValidationError(
+                self.env._("What is due has changed since this page was opened: reload it to see it.")
+            )
+        return offered["amount"], offered["kind"]
 
     def _paylink_get_payment_choices(self):
         """Return the amounts the customer may pay now, as Odoo's portal offers them for the same
@@ -931,33 +964,47 @@ class AccountPaymentLink(models.Model):
         the next installment (or the overdue ones) first, then the full amount; with an
         early-payment discount that applies today, the discounted amount; else what is due.
 
-        :return: list of dicts with ``key``, ``label``, ``amount`` (before any tip), ``note``
-            (a line under it, or ``False``); never empty.
+        An installment's key names its due lines: a page opened before one was paid (or fell
+        overdue) cannot pay another one by the same choice.
+
+        :return: list of dicts with ``key``, ``kind`` (``installment``, ``overdue``, ``full``,
+            ``epd``), ``label``, ``amount`` (before any tip), ``note`` (a line under it, or
+            ``False``); never empty.
         """
         self.ensure_one()
         env = self.env
-        full = {"key": "full", "label": env._("Full amount"), "amount": self.amount, "note": False}
+        full = {
+            "key": "full",
+            "kind": "full",
+            "label": env._("Full amount"),
+            "amount": self.amount,
+            "note": False,
+        }
         if self.link_type != "invoice" or self.currency_id.compare_amounts(self.amount, 0.0) <= 0:
             return [full]
         # sudo: the amounts of the link's own invoice, whoever reads the link (its page's visitor).
         values = self.move_id.sudo()._get_invoice_next_payment_values()
         state = values.get("installment_state")
         if state == "epd":
-            return [{"key": "epd", "label": env._("Full amount, discounted"), "amount": values["amount_due"],
-                     "note": values["epd_discount_msg"]}]  # fmt: skip
+            return [{"key": "epd", "kind": "epd", "label": env._("Full amount, discounted"),
+                     "amount": values["amount_due"], "note": values["epd_discount_msg"]}]  # fmt: skip
         next_amount = values.get("next_amount_to_pay") or 0.0
         last = self.currency_id.compare_amounts(next_amount, self.amount) >= 0
         if state not in ("next", "overdue") or last:
             return [full]
+        open_installments = values["not_reconciled_installments"]
         if state == "overdue":
-            installment = {"key": "overdue", "label": env._("Overdue installments"), "note": False}
+            lines = [item["line"] for item in open_installments if item["type"] == "overdue"]
+            installment = {"kind": "overdue", "label": env._("Overdue installments"), "note": False}
         else:
+            lines = [open_installments[0]["line"]]
             installment = {
-                "key": "installment",
+                "kind": "installment",
                 "label": env._("Next installment"),
                 "note": env._("due %(date)s", date=format_date(env, values["next_due_date"])),
             }
-        return [{**installment, "amount": next_amount}, full]
+        key = "-".join([installment["kind"], *(str(line.id) for line in lines)])
+        return [{**installment, "key": key, "amount": next_amount}, full]
 
     def _paylink_get_amount_owed(self):
         """Return what is left for a payment through this link to settle, in its currency,

@@ -52,6 +52,13 @@ class PaymentTransaction(models.Model):
         index="btree_not_null",
         help="The customer's receipt of a payment by link, queued by the receipts cron.",
     )
+    paylink_payment_kind = fields.Selection(
+        [("installment", "Next Installment"), ("overdue", "Overdue Installments"), ("full", "Full Amount"),
+         ("epd", "Full Amount, Discounted")],
+        string="Amount Chosen",
+        readonly=True,
+        help="What the customer chose to pay on the link's page.",
+    )  # fmt: skip
     paylink_tip_amount = fields.Monetary(
         string="Tip",
         currency_field="currency_id",

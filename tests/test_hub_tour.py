@@ -27,3 +27,8 @@ class TestHubTour(PaylinkTestCommon, HttpCase):
         self.assertEqual(link.partner_id, self.customer)
         self.assertAlmostEqual(link.amount, 123.45)
         self.assertEqual(link.state, "active")
+        # Issue 19.7: the default expiry, shown on the form, is saved with it.
+        self.assertTrue(link.expiry_date)
+        # (the admin's today, in the admin's time zone, as the form showed it)
+        admin = self.env.ref("base.user_admin")
+        self.assertEqual(link.expiry_date, self.company.with_user(admin)._paylink_default_expiry_date())

@@ -60,7 +60,7 @@ class TestInstallments(PaylinkPaymentCommon, HttpCase):
         return invoice
 
     def offered(self, link):
-        """The amounts the link's page offers: ``{choice: amount}``, from its radio buttons, or the
+        """The amounts the link's page offers: ``{kind: amount}``, from its radio buttons, or the
         one amount of its form when there is nothing to choose."""
         response = self.url_open(f"/pay/{self.token_of(link)}")
         self.assertEqual(response.status_code, 200)
@@ -68,13 +68,21 @@ class TestInstallments(PaylinkPaymentCommon, HttpCase):
         radios = page.xpath("//input[@name='payment_choice']")
         form = page.xpath("//form[@id='o_payment_form']")[0]
         if not radios:
-            return {"full" if "epd" not in response.text else "epd": float(form.get("data-amount"))}
+            kind = "epd" if page.xpath("//*[hasclass('o_paylink_epd')]") else "full"
+            return {kind: float(form.get("data-amount"))}
         amounts = {}
         for radio in radios:
             label = page.xpath(f"//label[@for='{radio.get('id')}']")[0].text_content()
-            amounts[radio.get("value")] = self.amount_in(label)
-        self.assertEqual(float(form.get("data-amount")), amounts[radios[0].get("value")], "preselected first")
+            amounts[radio.get("data-kind")] = self.amount_in(label)
+        self.assertEqual(
+            float(form.get("data-amount")), amounts[radios[0].get("data-kind")], "preselected first"
+        )
         return amounts
+
+    @staticmethod
+    def key(link, kind):
+        """The key the page's radio button of ``kind`` sends."""
+        return next(choice["key"] for choice in link._paylink_get_payment_choices() if choice["kind"] == kind)
 
     def odoo_portal_offers(self, invoice):
         """What Odoo's own portal page of ``invoice`` offers: ``(installment, full amount)``, the
@@ -132,23 +140,26 @@ class TestInstallments(PaylinkPaymentCommon, HttpCase):
         invoice = self.make_invoice("30/70")
         link = self.make_link(link_type="invoice", move_id=invoice.id)
         # The installment, with a tip: the tip is on the installment, only the installment is applied.
-        tx = self.pay_link(link, payment_choice="installment", tip_percent=20)
-        self.assertEqual((tx.amount, tx.paylink_tip_amount), (360.0, 60.0))
+        tx = self.pay_link(link, payment_choice=self.key(link, "installment"), tip_percent=20)
+        self.assertEqual(
+            (tx.amount, tx.paylink_tip_amount, tx.paylink_payment_kind), (360.0, 60.0, "installment")
+        )
         self.assertEqual(invoice.payment_state, "partial")
         self.assertEqual(self.term_residuals(invoice), [0.0, 700.0], "the first installment is paid")
         self.assertEqual((link.state, link.amount), ("active", 700.0), "the link asks for the rest")
+        self.assertFalse(link.payment_id, "not paid yet: no payment, no paid date, no receipt")
         # What is left is the last installment: the page, like Odoo's portal, offers it whole.
         self.assertEqual(self.offered(link), {"full": 700.0})
         self.assertEqual(self.odoo_portal_offers(invoice), (None, None))
         tx = self.pay_link(link)
         self.assertEqual(tx.amount, 700.0)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
-        self.assertEqual(link.state, "paid")
+        self.assertEqual((link.state, link.payment_id), ("paid", tx.payment_id), "the payment that paid it")
 
     def test_overdue_installments_are_paid_together(self):
         invoice = self.make_invoice("3 installments", days_ago=40)
         link = self.make_link(link_type="invoice", move_id=invoice.id)
-        tx = self.pay_link(link, payment_choice="overdue")
+        tx = self.pay_link(link, payment_choice=self.key(link, "overdue"))
         self.assertEqual(tx.amount, 600.0)
         self.assertEqual(self.term_residuals(invoice), [0.0, 0.0, 400.0])
         self.assertEqual(link.state, "active")
@@ -166,18 +177,40 @@ class TestInstallments(PaylinkPaymentCommon, HttpCase):
         amount the browser sends is never used."""
         invoice = self.make_invoice("30/70")
         link = self.make_link(link_type="invoice", move_id=invoice.id)
+        changed = "What is due has changed since this page was opened"
         refused = {
-            "a choice not offered here": "epd",
-            "a choice of another invoice's terms": "overdue",
-            "garbage": "full'; DROP TABLE account_move; --",
-            "not a string": {"key": "full"},
+            "a choice not offered here": ("epd", changed),
+            "another invoice's installment": ("installment-1", changed),
+            "garbage": ("full'; DROP TABLE account_move; --", changed),
+            "not a string": ({"key": "full"}, "Choose one of the amounts offered."),
         }
-        for label, choice in refused.items():
+        for label, (choice, message) in refused.items():
             with self.subTest(label):
                 body = self.start_payment(link, payment_choice=choice, amount=1.0)
                 self.assertIn("error", body)
-                self.assertIn("Choose one of the amounts offered.", body["error"]["data"]["message"])
+                self.assertIn(message, body["error"]["data"]["message"])
         self.assertFalse(self.env["payment.transaction"].sudo().search([("paylink_id", "=", link.id)]))
         # No choice sent (an old page): the amount the page preselects, the installment.
         tx = self.pay_link(link, amount=1.0)
         self.assertEqual(tx.amount, 300.0)
+
+    def test_a_page_opened_before_an_installment_was_paid_pays_no_other_one(self):
+        """A second tab, opened before the first installment was paid, still shows it: its choice
+        names that installment's line, so it is refused in words, not turned into the next one."""
+        invoice = self.make_invoice("3 installments")
+        link = self.make_link(link_type="invoice", move_id=invoice.id)
+        stale = self.key(link, "installment")
+        self.pay_link(link, payment_choice=stale)
+        self.assertEqual(self.term_residuals(invoice), [0.0, 300.0, 400.0])
+        body = self.start_payment(link, payment_choice=stale)
+        self.assertIn("What is due has changed", body["error"]["data"]["message"])
+        self.assertEqual(self.offered(link), {"installment": 300.0, "full": 700.0})
+
+    def test_a_full_payment_that_leaves_some_open_closes_the_link(self):
+        """Only an installment the customer chose keeps the link active: the full amount paid while
+        a credit note had been applied in part leaves the link paid, whatever the invoice says."""
+        invoice = self.make_invoice("30/70")
+        link = self.make_link(link_type="invoice", move_id=invoice.id)
+        tx = self.pay_link(link, payment_choice="full")
+        self.assertEqual(tx.paylink_payment_kind, "full")
+        self.assertEqual(link.state, "paid")

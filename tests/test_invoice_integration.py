@@ -51,12 +51,69 @@ class TestInvoiceIntegration(PaylinkTestCommon):
         self.assertIn("not published", self.company.paylink_get_hub_info()["payment_unavailable_reason"])
 
     def test_payment_link_button_returns_the_active_link(self):
-        action = self.invoice.with_user(self.user_accountant).action_paylink_open()
-        link = self.env["account.payment.link"].browse(action["res_id"])
+        """Issue 19.7: the button says what it did (a notification, then the link's form, and a
+        note in the invoice's chatter) when it creates the link; then it opens it."""
+        invoice = self.invoice.with_user(self.user_accountant)
+        action = invoice.action_paylink_open()
+        self.assertEqual((action["tag"], action["params"]["type"]), ("display_notification", "success"))
+        link = self.env["account.payment.link"].browse(action["params"]["next"]["res_id"])
         self.assertEqual(link, self.invoice.paylink_id)
-        again = self.invoice.with_user(self.user_accountant).action_paylink_open()
-        self.assertEqual(again["res_id"], link.id)
+        self.assertIn(link.name, action["params"]["message"])
+        notes = self.invoice.message_ids.filtered(lambda message: "created" in (message.body or ""))
+        self.assertEqual(len(notes), 1)
+        self.assertIn(link.name, notes.body)
+        again = invoice.action_paylink_open()
+        self.assertEqual((again["res_model"], again["res_id"]), (link._name, link.id))
         self.assertEqual(self.invoice.paylink_count, 1)
+        self.assertEqual(len(self.invoice.message_ids.filtered(lambda m: "created" in (m.body or ""))), 1)
+
+    def test_the_smart_button_opens_the_one_link_else_the_list(self):
+        invoice = self.invoice.with_user(self.user_accountant)
+        link = self.invoice._paylink_get_or_create()
+        action = invoice.action_view_paylinks()
+        self.assertEqual((action["res_model"], action.get("res_id")), (link._name, link.id))
+        self.env["account.payment.link"].with_user(self.user_manager).browse(link.id).action_regenerate()
+        action = invoice.action_view_paylinks()
+        self.assertFalse(action.get("res_id"))
+        self.assertEqual(action["domain"], [("move_id", "=", self.invoice.id)])
+
+    def test_regenerate_offers_to_send_the_new_link_by_the_channels_the_old_one_went(self):
+        link = self.invoice._paylink_get_or_create()
+        # A manager who may send by SMS: the wizard would turn SMS on by itself.
+        self.user_manager.groups_id |= self.env.ref("account_payment_link.group_paylink_sms")
+        Link = self.env["account.payment.link"].with_user(self.user_manager)
+        # Never sent: the new link's form.
+        action = Link.browse(link.id).action_regenerate()
+        self.assertEqual(action["res_model"], "account.payment.link")
+        new = Link.browse(action["res_id"])
+        # Sent by email only: the send wizard, SMS off, email left to the wizard (on).
+        # (sudo: the log the sending wrote, as test data)
+        self.env["account.payment.link.message"].sudo().create(
+            {"link_id": new.id, "channel": "email", "recipient": self.customer.email, "state": "sent"}
+        )
+        action = new.action_regenerate()
+        self.assertEqual(action["res_model"], "account.payment.link.send")
+        wizard = (
+            self.env[action["res_model"]]
+            .with_user(self.user_manager)
+            .with_context(action["context"])
+            .create({})
+        )
+        self.assertEqual(wizard.link_id, new.replaced_by_id)
+        self.assertEqual((wizard.channel_sms, wizard.channel_email), (False, True))
+        # Sent by SMS only: email off, SMS left to the wizard (on: a mobile, the right to send).
+        newest = wizard.link_id
+        self.env["account.payment.link.message"].sudo().create(
+            {"link_id": newest.id, "channel": "sms", "recipient": "+14155550134", "state": "delivered"}
+        )
+        action = Link.browse(newest.id).action_regenerate()
+        wizard = (
+            self.env[action["res_model"]]
+            .with_user(self.user_manager)
+            .with_context(action["context"])
+            .create({})
+        )
+        self.assertEqual((wizard.channel_sms, wizard.channel_email), (True, False))
 
     def test_invoice_pdf_shows_the_link_and_a_server_rendered_qr_code(self):
         link = self.invoice._paylink_get_or_create()

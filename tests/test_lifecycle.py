@@ -55,7 +55,10 @@ class TestLifecycle(PaylinkPaymentCommon, HttpCase):
         """The invoice's link, as the accountant's *Payment link* button makes it."""
         invoice = invoice or self.new_invoice()
         action = invoice.with_user(self.user_accountant).action_paylink_open()
-        return self.env["account.payment.link"].browse(action["res_id"])
+        # A new link: a notification, then its form.
+        return self.env["account.payment.link"].browse(
+            action.get("res_id") or action["params"]["next"]["res_id"]
+        )
 
     def start(self, link):
         """Start a payment on the link's page as the customer; return its reference."""

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -50,7 +51,12 @@ def make_machine(case):
             self.savepoint = case.env.cr.savepoint()
             # A customer of its own: what it owes is the sequence's two invoices, nothing else.
             self.customer = case.customer.copy({"name": "Sequence Customer"})
-            self.invoices = [case.new_invoice(amount, self.customer) for amount in INVOICE_AMOUNTS]
+            # The first in two installments (half now, half in 30 days): its link offers the first
+            # installment and the full amount, as Odoo's portal does.
+            self.invoices = [
+                case.new_invoice(amount, self.customer, terms=case.half_now_half_later if not index else None)
+                for index, amount in enumerate(INVOICE_AMOUNTS)
+            ]
             self.references = []  # payments the customer started (links and portal)
             self.dead_tokens = set()
             self.paid_links = case.env["account.payment.link"]
@@ -205,9 +211,9 @@ def make_machine(case):
         # The customer's and the provider's moves come more often than the office's: each has a
         # second rule (Hypothesis draws rules evenly), so that payments meet in a sequence.
 
-        @rule(which=st.sampled_from([0, 1, "balance"]))
-        def customer_opens_another_tab_and_pays(self, which):
-            self.customer_starts_a_payment_on_a_link(which)
+        @rule(which=st.sampled_from([0, 1, "balance"]), amount=st.sampled_from(["first", "last"]))
+        def customer_opens_another_tab_and_pays(self, which, amount):
+            self.customer_starts_a_payment_on_a_link(which, amount)
 
         @rule(position=st.integers(0, 30))
         def provider_confirms(self, position):
@@ -215,12 +221,15 @@ def make_machine(case):
 
         # === RULES: THE CUSTOMER AND THE PROVIDER === #
 
-        @rule(which=st.sampled_from([0, 1, "balance"]))
-        def customer_starts_a_payment_on_a_link(self, which):
+        @rule(which=st.sampled_from([0, 1, "balance"]), amount=st.sampled_from(["first", "last"]))
+        def customer_starts_a_payment_on_a_link(self, which, amount):
+            """The customer pays the amount the page offers first (an installment on the first
+            invoice) or the last one it offers (the full amount)."""
             link = self.balance_link() if which == "balance" else self.live_link(which)
             if not link:
                 return
-            body = case.start_payment(link)
+            choices = link.sudo()._paylink_get_payment_choices()
+            body = case.start_payment(link, payment_choice=choices[0 if amount == "first" else -1]["key"])
             if "result" in body:
                 self.references.append(body["result"]["reference"])
             else:
@@ -350,8 +359,25 @@ def make_machine(case):
 
 @tagged("post_install", "-at_install")
 class TestLifecycleProperties(PaylinkPaymentCommon, HttpCase):
-    def new_invoice(self, amount, partner):
-        return self.init_invoice("out_invoice", partner=partner, amounts=[amount], post=True)
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.half_now_half_later = cls.env["account.payment.term"].create(
+            {
+                "name": "Half now, half in 30 days",
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 0}),
+                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 30}),
+                ],
+            }
+        )
+
+    def new_invoice(self, amount, partner, terms=None):
+        invoice = self.init_invoice("out_invoice", partner=partner, amounts=[amount])
+        if terms:
+            invoice.invoice_payment_term_id = terms
+        invoice.action_post()
+        return invoice
 
     def portal_payment(self, invoice):
         """Start a payment of ``invoice`` on Odoo's own portal page as the public customer."""
@@ -363,8 +389,9 @@ class TestLifecycleProperties(PaylinkPaymentCommon, HttpCase):
         return body["result"]["reference"]
 
     def test_invariants_hold_over_random_sequences(self):
-        """After every step of random sequences of payments, refunds, revocations, regenerations,
-        expiries, manual payments, re-postings and portal payments: the payments recorded are the
+        """After every step of random sequences of payments (installments and full amounts),
+        refunds, revocations, regenerations, expiries, manual payments, re-postings and portal
+        payments: the payments recorded are the
         transactions done; money left unapplied is flagged on a link; at most one live link per
         invoice and one live balance link; a dead token never serves; a paid link stays paid and
         its amount is its payments."""

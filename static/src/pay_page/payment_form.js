@@ -20,6 +20,8 @@ PaymentForm.include({
         )) {
             radio.addEventListener("change", () => this._paylinkApplyChoices());
         }
+        // What the browser may have restored (back button): the shown total follows the radios.
+        this._paylinkApplyChoices();
     },
 
     /**

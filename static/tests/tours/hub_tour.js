@@ -12,6 +12,26 @@ registry.category("web_tour.tours").add("account_payment_link_hub", {
             run: "click",
         },
         {
+            content: "A new link shows only Save: nothing to send, revoke or regenerate yet",
+            trigger: ".o_form_view .o_form_button_save",
+            run() {
+                const buttons = [...document.querySelectorAll(".o_form_view .o_statusbar_buttons button")];
+                const shown = buttons.map((button) => button.textContent.trim()).filter(Boolean);
+                if (shown.length) {
+                    throw new Error(`A new link shows ${shown.join(", ")}`);
+                }
+            },
+        },
+        {
+            content: "It expires after the company's default number of days, shown before saving",
+            trigger: ".o_field_widget[name=expiry_date] input",
+            run() {
+                if (!this.anchor.value) {
+                    throw new Error("A new link shows no expiry date");
+                }
+            },
+        },
+        {
             content: "Pick the customer",
             trigger: ".o_field_widget[name=partner_id] input",
             run: "edit Ada Customer",
