@@ -71,6 +71,7 @@ class AccountPaymentLink(models.Model):
     ========================  ==========  ===========  ==============  ===========  ==========
     payment pending           active [1]  paid         expired         revoked      as before
     payment done              paid [2]    paid [3]     expired [4]     revoked [4]  as after
+    installment paid          active [2]  paid [3]     expired [4]     revoked [4]  as before
     payment failed            active      paid         expired         revoked      as before
     refunded                  active      paid [5]     expired         revoked      as before
     revoke (manager)          revoked     refused      refused         refused      dead

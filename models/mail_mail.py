@@ -12,6 +12,8 @@ _queue_rates = {}
 FIRST_RATE = 20.0
 # Weight of the last call in the moving average.
 RATE_WEIGHT = 0.3
+# The time a call of the queue works when the cron worker's poll has no time left.
+SECONDS_WHEN_POLL_SPENT = 0.5
 
 
 class MailMail(models.Model):
@@ -28,14 +30,17 @@ class MailMail(models.Model):
         (Odoo sends, then commits, each email).
 
         The batch is what the time a call may take (:func:`~..tools.cron_budget.cron_call_budget`)
-        allows at the rate the queue sent at, at most ``batch_size``, at least one email. An
+        allows at the rate the queue sent at (half a second's worth when the poll's time is spent),
+        at most ``batch_size``, at least one email. An
         administrator's ``mail.mail.queue.batch.size`` replaces it, as it replaces Odoo's.
         """
         if ids or not self.env.context.get("ir_cron_progress_id"):
             return super().process_email_queue(ids=ids, batch_size=batch_size)
         dbname = self.env.cr.dbname
         rate = _queue_rates.get(dbname, FIRST_RATE)
-        batch_size = max(1, min(batch_size, int(rate * cron_call_budget())))
+        # A spent poll still sends what half a second allows: one email a call starved the queue.
+        seconds = max(cron_call_budget(), SECONDS_WHEN_POLL_SPENT)
+        batch_size = max(1, min(batch_size, int(rate * seconds)))
         started = time.monotonic()
         result = super().process_email_queue(batch_size=batch_size)
         # Odoo's queue counts on its cron's progress what it took (none when the queue was empty).

@@ -22,6 +22,8 @@ from .common import PaylinkPaymentCommon
 TRANSITIONS = {
     ("active", "payment pending"): ("active", "processing", 200, 0, False),
     ("active", "payment done"): ("paid", "paid", 200, 1, False),
+    # On an invoice in two installments, the customer chose the first: the link asks for the rest.
+    ("active", "installment paid"): ("active", "active", 200, 1, False),
     ("active", "payment failed"): ("active", "active", 200, 0, False),
     ("paid", "payment done"): ("paid", "paid", 200, 2, True),
     ("paid", "refunded"): ("paid", "paid", 200, 1, False),  # amount paid less the refund
@@ -48,8 +50,14 @@ TRANSITIONS = {
 class TestLifecycle(PaylinkPaymentCommon, HttpCase):
     # === HELPERS === #
 
-    def new_invoice(self, amount=100.0):
-        return self.init_invoice("out_invoice", partner=self.customer, amounts=[amount], post=True)
+    def new_invoice(self, amount=100.0, terms=None):
+        invoice = self.init_invoice("out_invoice", partner=self.customer, amounts=[amount])
+        if terms:  # dated today: its first installment is due, its second to come
+            invoice.invoice_date = fields.Date.today()
+        if terms:
+            invoice.invoice_payment_term_id = terms
+        invoice.action_post()
+        return invoice
 
     def invoice_link(self, invoice=None):
         """The invoice's link, as the accountant's *Payment link* button makes it."""
@@ -61,8 +69,9 @@ class TestLifecycle(PaylinkPaymentCommon, HttpCase):
         )
 
     def start(self, link):
-        """Start a payment on the link's page as the customer; return its reference."""
-        body = self.start_payment(link)
+        """Start a payment of the full amount on the link's page as the customer; return its
+        reference."""
+        body = self.start_payment(link, payment_choice=link.sudo()._paylink_get_payment_choices()[-1]["key"])
         self.assertIn("result", body, body)
         return body["result"]["reference"]
 
@@ -109,9 +118,21 @@ class TestLifecycle(PaylinkPaymentCommon, HttpCase):
 
     # === THE TRANSITION TABLE === #
 
-    def bring_to(self, state):
-        """Return ``(link, references started while it was active)`` with the link in ``state``."""
-        link = self.invoice_link()
+    def bring_to(self, state, event=None):
+        """Return ``(link, references started while it was active)`` with the link in ``state``
+        (its invoice in two installments when the ``event`` to come is one paid)."""
+        terms = None
+        if event == "installment paid":
+            terms = self.env["account.payment.term"].create(
+                {
+                    "name": "Half now, half in 30 days",
+                    "line_ids": [
+                        Command.create({"value": "percent", "value_amount": 50, "nb_days": 0}),
+                        Command.create({"value": "percent", "value_amount": 50, "nb_days": 30}),
+                    ],
+                }
+            )
+        link = self.invoice_link(self.new_invoice(terms=terms))
         references = [self.start(link)]
         if state == "paid":
             references.append(self.start(link))  # a second tab, opened before the first paid
@@ -130,6 +151,11 @@ class TestLifecycle(PaylinkPaymentCommon, HttpCase):
         invoice = link.move_id
         if event.startswith("payment "):
             self.demo_notify(references[-1], event.split()[1].replace("failed", "error"))
+        elif event == "installment paid":
+            choices = link.sudo()._paylink_get_payment_choices()
+            self.assertEqual([choice["kind"] for choice in choices], ["installment", "full"])
+            body = self.start_payment(link, payment_choice=choices[0]["key"])
+            self.demo_notify(body["result"]["reference"], "done")
         elif event == "refunded":
             self.tx(references[0]).with_user(self.user_manager).action_refund()
         elif event == "revoke":
@@ -155,7 +181,7 @@ class TestLifecycle(PaylinkPaymentCommon, HttpCase):
         flag, and a note in the chatter for each payment on a dead link."""
         for (before, event), expected in TRANSITIONS.items():
             with self.subTest(state=before, event=event):
-                link, references = self.bring_to(before)
+                link, references = self.bring_to(before, event)
                 token = self.token_of(link)
                 if expected == "refused":
                     with self.assertRaises(UserError):

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -374,6 +374,8 @@ class TestLifecycleProperties(PaylinkPaymentCommon, HttpCase):
 
     def new_invoice(self, amount, partner, terms=None):
         invoice = self.init_invoice("out_invoice", partner=partner, amounts=[amount])
+        if terms:  # dated today: its first installment is due, its second to come
+            invoice.invoice_date = fields.Date.today()
         if terms:
             invoice.invoice_payment_term_id = terms
         invoice.action_post()

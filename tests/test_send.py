@@ -745,7 +745,7 @@ class TestBulkSend(PaylinkTestCommon):
             [
                 {"subject": "Queue bound", "email_to": f"c{index}@example.com", "body_html": "<p>x</p>",
                  "auto_delete": False}
-                for index in range(6)
+                for index in range(7)
             ]
         )  # fmt: skip
         cron = self.env.ref("mail.ir_cron_mail_scheduler_action")
@@ -754,19 +754,23 @@ class TestBulkSend(PaylinkTestCommon):
         budget_path = "odoo.addons.account_payment_link.models.mail_mail.cron_call_budget"
         calls = []
         learnt = []
-        for budget, rates in ((0, {}), (0.1, {self.env.cr.dbname: 10.0})):
+        db = self.env.cr.dbname
+        # (the call's time, the rate known): a spent poll (half a second at 4 emails/s), a call
+        # of 2 s at 1 email/s, a first call (20 emails/s until measured) with time for all.
+        for budget, rates in ((-1, {db: 4.0}), (2, {db: 1.0}), (3, {})):
             progress = self.env["ir.cron.progress"].sudo().create({"cron_id": cron.id})
             with patch(budget_path, lambda b=budget: b), patch.dict(rates_path, rates, clear=True) as known:
                 Mail.with_context(ir_cron_progress_id=progress.id).process_email_queue()
-                learnt.append(known.get(self.env.cr.dbname, 0) > 0)
+                learnt.append(known.get(db, 0) > 0)
             calls.append((progress.done, progress.remaining))
-        self.assertEqual(learnt, [True, True], "the rate is learnt from each call")
-        # A spent poll: one email; then 0.1 s at 10 emails/s: one email again.
-        self.assertEqual(calls, [(1, 5), (1, 4)])
-        self.assertEqual(sorted(mails.mapped("state")), ["outgoing"] * 4 + ["sent"] * 2)
-        # Outside the runner (a user's Send now), the queue is Odoo's, whole.
-        Mail.process_email_queue()
+        self.assertEqual(learnt, [True, True, True], "the rate is learnt from each call")
+        self.assertEqual(calls, [(2, 5), (2, 3), (3, 0)])
         self.assertEqual(set(mails.mapped("state")), {"sent"})
+        # Outside the runner (a user's Send now), the queue is Odoo's, whole.
+        more = mails[:3].copy({"state": "outgoing"}) | mails[:3].copy({"state": "outgoing"})
+        with patch(budget_path, lambda: -1):
+            Mail.process_email_queue()
+        self.assertEqual(set(more.mapped("state")), {"sent"})
 
     def test_bulk_interrupted_resumes_without_sending_twice(self):
         """A crash after a committed batch: the next run starts after it (not at the start with

@@ -180,6 +180,8 @@ class TestSmsConcurrency(PaylinkTestCommon):
             clock["now"] += 15  # another job of the poll (Odoo's mail queue, say) took 15 s
             start_poll(first_poll)  # the next job of the same poll
             self.assertEqual(poll_time_left(), 10)
+            # The bulk sending spends half the poll's budget at most: the queues it fills get the rest.
+            self.assertEqual(cron_call_budget(share=0.5), -2.5)
             cpu["left"] = 36.0  # ... and 24 s of CPU: 6 s left of the half in reserve
             self.assertEqual(poll_time_left(), 6)
             clock["now"] += 12

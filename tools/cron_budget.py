@@ -99,13 +99,19 @@ def poll_time_left():
     return left
 
 
-def cron_call_budget():
+def cron_call_budget(share=1.0):
     """Return the time one call of a cron job of ours may work: Odoo's cron runner calls a job
     that reports work remaining again at once, up to ``MAX_BATCH_PER_CRON_JOB`` times in the same
     worker (then reschedules it as soon as possible), so the calls share the poll's time, some of
     which the other jobs of the poll spent already. At zero or below, a call does one small unit
-    of work only (it still reports progress, so the runner goes on in a new poll)."""
-    return min(cron_budget() / MAX_BATCH_PER_CRON_JOB, poll_time_left())
+    of work only (it still reports progress, so the runner goes on in a new poll).
+
+    :param float share: the part of the poll's budget the job may spend; the rest is left to the
+        jobs after it in the poll (the bulk sending leaves half to the queues it fills: Odoo's
+        runner takes the jobs by priority, and the mail queue's comes after it).
+    """
+    budget = cron_budget()
+    return min(budget / MAX_BATCH_PER_CRON_JOB, poll_time_left() - (1 - share) * budget)
 
 
 def report_progress(env, cron_xmlid, *, done, remaining):
