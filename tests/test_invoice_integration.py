@@ -96,7 +96,7 @@ class TestInvoiceIntegration(PaylinkTestCommon):
         wizard = (
             self.env[action["res_model"]]
             .with_user(self.user_manager)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({})
         )
         self.assertEqual(wizard.link_id, new.replaced_by_id)
@@ -110,7 +110,7 @@ class TestInvoiceIntegration(PaylinkTestCommon):
         wizard = (
             self.env[action["res_model"]]
             .with_user(self.user_manager)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({})
         )
         self.assertEqual((wizard.channel_sms, wizard.channel_email), (True, False))
