@@ -3,7 +3,7 @@
 {
     "name": "Invoice Payment Links",
     "summary": "Send customers a secure link to pay an invoice or their balance online",
-    "version": "18.0.2.2.0",
+    "version": "18.0.2.3.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "account_payment_link authors",

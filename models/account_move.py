@@ -489,7 +489,8 @@ class AccountMove(models.Model):
         # sudo: the reminders cron's own sending log, whoever runs it
         return self.env["account.payment.link.message"].sudo().create(
             {"link_id": link.id, "channel": "email", "recipient": self.partner_id.display_name,
-             "state": "failed", "failure_reason": reason, "reminder_move_id": self.id, "reminder_day": day}
+             "initial_state": "failed", "initial_failure_reason": reason,
+             "reminder_move_id": self.id, "reminder_day": day}
         )  # fmt: skip
 
     def _paylink_get_due_reminder_day(self, days, today):

@@ -1,9 +1,5 @@
 from odoo import _, api, fields, models
 
-from .. import const
-from ..tools import twilio_api
-from ..tools.twilio_api import TwilioApi
-
 SMS_STATES = [
     ("outgoing", "In Queue"),
     ("queued", "Queued"),
@@ -25,13 +21,27 @@ STATE_RANK = {
     "opted_out": 3,
 }
 FAILED_STATES = ("undelivered", "failed", "opted_out")
+# Odoo's notification statuses, read as a message's state (an SMS's "sent" is Odoo's "delivered").
+SMS_NOTIFICATION_STATES = {
+    "ready": "outgoing", "process": "outgoing", "pending": "queued", "sent": "delivered",
+}  # fmt: skip
+EMAIL_NOTIFICATION_STATES = {"ready": "queued", "process": "queued", "pending": "queued", "sent": "sent"}
+EMAIL_MAIL_STATES = {"outgoing": "queued", "sent": "sent", "received": "sent"}
+FAILED_NOTIFICATION_STATES = ("exception", "bounce", "canceled")
+OPTED_OUT_FAILURES = ("sms_blacklist", "sms_optout")
 
 
 class AccountPaymentLinkMessage(models.Model):
     """One sending of a payment link to one recipient: an SMS or an email.
 
-    It outlives Odoo's ``sms.sms`` (deleted once sent) so that Twilio's status callbacks, the
-    link's status, the invoice and the "do not send twice" window all read from one place.
+    What became of it is Odoo's to know, and read from Odoo's records: an SMS's tracker
+    (``sms.tracker``, with Twilio's last status on it) and its notification, an email's
+    notification (``mail.notification``: sent, failed, bounced), or, for an email to an address
+    typed for one sending, its ``mail.mail``. The log keeps what Odoo has no place for: the number
+    or address at the time, a refusal before anything was queued (an invalid or opted-out number, a
+    reminder not sent), the bulk sending and the reminder step it belongs to; its ``state`` is
+    that refusal, or Odoo's state (a stored compute, so the link's *Last Sent*, the bulk counts and
+    the "do not send twice" window search it).
     """
 
     _name = "account.payment.link.message"
@@ -43,16 +53,29 @@ class AccountPaymentLinkMessage(models.Model):
     company_id = fields.Many2one(related="link_id.company_id", store=True, index=True)
     channel = fields.Selection([("sms", "SMS"), ("email", "Email")], required=True)
     recipient = fields.Char(required=True, help="The mobile number in E.164, or the email address.")
-    state = fields.Selection(SMS_STATES, required=True, default="outgoing")
-    failure_reason = fields.Char(readonly=True)
-    error_code = fields.Char(string="Twilio Error", readonly=True)
+    # Odoo's records of the sending (searched by Odoo's recomputation as they change: indexed).
+    sms_tracker_id = fields.Many2one(
+        "sms.tracker", string="SMS Tracker", readonly=True, ondelete="set null", index="btree_not_null"
+    )
+    mail_notification_id = fields.Many2one(
+        "mail.notification", string="Email Notification", readonly=True, ondelete="set null",
+        index="btree_not_null",
+    )  # fmt: skip
+    mail_mail_id = fields.Many2one(
+        "mail.mail", string="Email", readonly=True, ondelete="set null", index="btree_not_null",
+        help="An email to an address typed for one sending (no contact, so no notification).",
+    )  # fmt: skip
+    # What the log says without Odoo's records: a refusal before sending, given on creation.
+    initial_state = fields.Selection(SMS_STATES, required=True, default="outgoing", readonly=True)
+    initial_failure_reason = fields.Char(readonly=True)
+    # Odoo's state of the sending, or the initial one.
+    state = fields.Selection(SMS_STATES, compute="_compute_state", store=True, precompute=True)
+    failure_reason = fields.Char(compute="_compute_state", store=True, precompute=True)
+    error_code = fields.Char(string="Twilio Error", related="sms_tracker_id.paylink_error_code")
     # Unique below: the constraint's index serves the lookups by UUID.
     sms_uuid = fields.Char(string="SMS UUID", readonly=True, copy=False)
-    twilio_sid = fields.Char(string="Twilio SID", index="btree_not_null", readonly=True, copy=False)
-    # Searched for every email the mail queue sends (mail.mail._postprocess_sent_message).
-    mail_message_id = fields.Many2one(
-        "mail.message", readonly=True, ondelete="set null", index="btree_not_null"
-    )
+    twilio_sid = fields.Char(string="Twilio SID", related="sms_tracker_id.paylink_twilio_sid")
+    mail_message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null")
     user_id = fields.Many2one("res.users", string="Sent By", default=lambda self: self.env.user)
     batch_id = fields.Many2one(
         "account.payment.link.batch", string="Bulk Sending", readonly=True, ondelete="set null",
@@ -80,43 +103,61 @@ class AccountPaymentLinkMessage(models.Model):
             """
         )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # What became of a sending is Odoo's to say (or the initial state's): never given.
+        for vals in vals_list:
+            vals.pop("state", None)
+            vals.pop("failure_reason", None)
+        return super().create(vals_list)
+
+    # === COMPUTE METHODS === #
+
+    @api.depends(
+        "sms_tracker_id.paylink_twilio_state",
+        "sms_tracker_id.mail_notification_id.notification_status",
+        "sms_tracker_id.mail_notification_id.failure_type",
+        "sms_tracker_id.mail_notification_id.failure_reason",
+        "mail_notification_id.notification_status",
+        "mail_notification_id.failure_type",
+        "mail_notification_id.failure_reason",
+        "mail_mail_id.state",
+        "mail_mail_id.failure_reason",
+        "initial_state",
+        "initial_failure_reason",
+    )
+    def _compute_state(self):
+        """Read the state from Odoo's records of the sending; a log without them (a refusal before
+        sending, an email to a contact who gets no email notification) says its initial state."""
+        labels = dict(self.env["mail.notification"]._fields["failure_type"]._description_selection(self.env))
+        for log in self:
+            notification = log.sms_tracker_id.mail_notification_id or log.mail_notification_id
+            if notification.notification_status in FAILED_NOTIFICATION_STATES:
+                twilio_state = log.sms_tracker_id.paylink_twilio_state
+                if notification.failure_type in OPTED_OUT_FAILURES:
+                    log.state = "opted_out"
+                elif twilio_state in FAILED_STATES:
+                    log.state = twilio_state
+                else:
+                    log.state = "failed"
+                log.failure_reason = (
+                    notification.failure_reason or labels.get(notification.failure_type) or False
+                )
+            elif log.sms_tracker_id.paylink_twilio_state:
+                log.state = log.sms_tracker_id.paylink_twilio_state
+                log.failure_reason = False
+            elif notification.notification_status:
+                states = SMS_NOTIFICATION_STATES if log.sms_tracker_id else EMAIL_NOTIFICATION_STATES
+                log.state = states.get(notification.notification_status, log.initial_state)
+                log.failure_reason = False
+            elif log.mail_mail_id.state:
+                log.state = EMAIL_MAIL_STATES.get(log.mail_mail_id.state, "failed")
+                log.failure_reason = (log.state == "failed" and log.mail_mail_id.failure_reason) or False
+            else:
+                log.state = log.initial_state
+                log.failure_reason = log.initial_failure_reason
+
     # === BUSINESS METHODS === #
-
-    def _paylink_set_state(self, state, failure_reason=False, error_code=False, twilio_sid=None):
-        """Move each message to ``state`` unless that would be a step back; update its link.
-
-        :return: the messages that changed.
-        """
-        changed = self.browse()
-        for message in self:
-            if STATE_RANK[state] <= STATE_RANK[message.state]:
-                # A callback may have overtaken the gateway: keep its state, still learn the SID.
-                if twilio_sid and not message.twilio_sid:
-                    message.twilio_sid = twilio_sid
-                continue
-            values = {"state": state, "failure_reason": failure_reason, "error_code": error_code}
-            if twilio_sid:
-                values["twilio_sid"] = twilio_sid
-            message.write(values)
-            changed |= message
-        return changed
-
-    def _paylink_apply_twilio_status(self, status, error_code=None):
-        """Apply a status callback of Twilio to this link's SMS (its log, and a note on a failure);
-        Odoo's notification is the tracker's (:meth:`sms.tracker._paylink_apply_twilio_status`).
-
-        :param str status: Twilio's ``MessageStatus``, one of ``const.TWILIO_STATUS_TO_STATE``.
-        :param error_code: Twilio's ``ErrorCode`` for undelivered and failed messages.
-        """
-        self.ensure_one()
-        state = const.TWILIO_STATUS_TO_STATE[status]
-        reason = False
-        if state in FAILED_STATES:
-            reason = TwilioApi.get_error(error_code, self.env.lang or "en_US")[1]
-        if self._paylink_set_state(state, failure_reason=reason, error_code=error_code or False):
-            if state in FAILED_STATES:
-                self._paylink_note_failure()
-            twilio_api.blacklist_if_opted_out(self.env, self.recipient, error_code)
 
     def _paylink_note_failure(self):
         """Say in the link's and the invoice's chatter that this SMS did not reach the customer."""

@@ -118,8 +118,8 @@ class AccountPaymentLinkSender(models.AbstractModel):
                 logs |= Message.create(
                     {"link_id": link.id, "company_id": link.company_id.id, "channel": "sms",
                      "recipient": check.number or sms_number,
-                     "state": "opted_out" if check.failure_type == "sms_blacklist" else "failed",
-                     "failure_reason": check.reason, **log_values}
+                     "initial_state": "opted_out" if check.failure_type == "sms_blacklist" else "failed",
+                     "initial_failure_reason": check.reason, **log_values}
                 )  # fmt: skip
                 self.message_post(
                     body=_("SMS with the payment link not sent: %(reason)s", reason=check.reason)
@@ -159,6 +159,9 @@ class AccountPaymentLinkSender(models.AbstractModel):
         if not self.env.context.get("paylink_no_cron_trigger"):
             # sudo: waking Odoo's SMS queue up; users may not read crons.
             self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
+        # sudo: Odoo's trackers of these SMS (made with them, for those queued), which the logs read.
+        trackers = self.env["sms.tracker"].sudo().search([("sms_uuid", "in", sms_sudo.mapped("uuid"))])
+        tracker_ids = {tracker.sms_uuid: tracker.id for tracker in trackers}
         # Odoo's own words for why an SMS was refused at once ("sms_number_format": "Wrong Number
         # Format"), in the user's language.
         reasons = dict(sms_sudo._fields["failure_type"]._description_selection(self.env))
@@ -166,8 +169,9 @@ class AccountPaymentLinkSender(models.AbstractModel):
             [
                 {"link_id": link.id, "company_id": link.company_id.id, "channel": "sms",
                  "recipient": sms.number, "sms_uuid": sms.uuid,
-                 "state": "outgoing" if sms.state == "outgoing" else "failed",
-                 "failure_reason": reasons.get(sms.failure_type, sms.failure_type) or False,
+                 **({"sms_tracker_id": tracker_ids[sms.uuid]} if sms.uuid in tracker_ids else
+                    {"initial_state": "failed",
+                     "initial_failure_reason": reasons.get(sms.failure_type, sms.failure_type) or False}),
                  **(log_values or {})}
                 for sms in sms_sudo
             ]
@@ -212,13 +216,15 @@ class AccountPaymentLinkSender(models.AbstractModel):
                     "model": self._name,
                     "res_id": self.id,
                     "record_company_id": company.id,
-                    "auto_delete": True,
+                    # Kept: its state is the log's (an address typed for one sending has no
+                    # contact, so no notification holds it).
+                    "auto_delete": False,
                 }
             )
         )
         log = self.env["account.payment.link.message"].create(
             {"link_id": link.id, "company_id": link.company_id.id, "channel": "email",
-             "recipient": email, "state": "queued", "mail_message_id": mail.mail_message_id.id,
+             "recipient": email, "mail_mail_id": mail.id, "mail_message_id": mail.mail_message_id.id,
              **(log_values or {})}
         )  # fmt: skip
         if not queue_email:
@@ -259,9 +265,16 @@ class AccountPaymentLinkSender(models.AbstractModel):
         if queue_email and not self.env.context.get("paylink_no_cron_trigger"):
             # sudo: waking Odoo's mail queue up; users may not read crons.
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+        # sudo: Odoo's notification of the email (users read only their own), which the log reads.
+        notification = message.sudo().notification_ids.filtered(
+            lambda notification: (
+                notification.notification_type == "email" and notification.res_partner_id == partner
+            )
+        )[:1]
+        source = {"mail_notification_id": notification.id} if notification else {"initial_state": "queued"}
         email_log = {"link_id": link.id, "company_id": link.company_id.id, "channel": "email",
-                     "recipient": partner.email, "state": "queued",
-                     "mail_message_id": message.id, **(log_values or {})}  # fmt: skip
+                     "recipient": partner.email, "mail_message_id": message.id, **source,
+                     **(log_values or {})}  # fmt: skip
         if sms_number:  # both logs in one INSERT
             return self._paylink_log_sms(link, message, log_values, more_logs=[email_log])
         return self.env["account.payment.link.message"].create(email_log)

@@ -208,23 +208,24 @@ class SmsSms(models.Model):
         )
         concurrency = max(1, company.paylink_sms_concurrency)
         window_size = concurrency * 4
-        logs, trackers = self._paylink_read_logs_and_trackers(window_size)
+        trackers = self._paylink_read_trackers(window_size)
         sent, postponed = self.browse(), self.browse()
         todo, failed = self._paylink_prepare_outgoing(blacklisted, window_size)
         # SIDs already recorded: a lookup after a killed run never claims another SMS's message.
         # Only SIDs recorded since the earliest time a lookup may search from (find_message).
         since = min([item.sending_since for item in todo if item.sending_since] or [fields.Datetime.now()])
+        numbers = {item.number for item in todo} | {item.sms.number for item in todo}
         claimed = set(
-            self.env["account.payment.link.message"]
-            .sudo()  # sudo: technical sending log
+            self.env["sms.tracker"]
+            .sudo()  # sudo: Odoo's technical trackers, kept by the queue
             .search(
                 [
-                    ("recipient", "in", [item.number for item in todo]),
-                    ("twilio_sid", "!=", False),
+                    ("mail_notification_id.sms_number", "in", list(numbers)),
+                    ("paylink_twilio_sid", "!=", False),
                     ("write_date", ">=", since - timedelta(minutes=2)),
                 ]
             )
-            .mapped("twilio_sid")
+            .mapped("paylink_twilio_sid")
         )
         pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="paylink_twilio")
         pending = {}
@@ -257,11 +258,11 @@ class SmsSms(models.Model):
                 }
                 while pending:
                     done, _running = wait(pending, return_when=FIRST_COMPLETED)
-                    accepted, held, refused = self._paylink_sort_answers(done, pending, logs, trackers)
+                    accepted, held, refused = self._paylink_sort_answers(done, pending, trackers)
                     postponed |= held
                     failed += refused
                     if accepted and auto_commit:
-                        self._paylink_record_results(accepted, [], logs, unlink_failed, unlink_sent)
+                        self._paylink_record_results(accepted, [], unlink_failed, unlink_sent)
                         # Twilio took them: durable before anything else happens.
                         self._paylink_commit()
                     else:
@@ -272,7 +273,7 @@ class SmsSms(models.Model):
         finally:
             # Killed or failing halfway: nothing more leaves (the calls not started are dropped).
             pool.shutdown(wait=True, cancel_futures=True)
-        self._paylink_record_results(sent, failed, logs, unlink_failed, unlink_sent)
+        self._paylink_record_results(sent, failed, unlink_failed, unlink_sent)
         if postponed:
             # Their marks stay: a 5xx may hide an accepted SMS, which the next run looks up first.
             _logger.warning("Twilio unavailable: %d SMS left in the queue for a later run", len(postponed))
@@ -280,23 +281,16 @@ class SmsSms(models.Model):
             cron._trigger(fields.Datetime.now() + timedelta(minutes=const.TWILIO_QUEUE_RETRY_MINUTES))
         (self - postponed)._paylink_notify_message_update()
 
-    def _paylink_read_logs_and_trackers(self, window_size):
-        """Return the batch's link logs and Odoo's trackers, each by SMS uuid, read once (each is
-        written as Twilio takes its SMS), prefetching by window (see :func:`_by_window`)."""
+    def _paylink_read_trackers(self, window_size):
+        """Return Odoo's trackers of the batch by SMS uuid, read once (each is written as Twilio
+        takes its SMS), prefetching by window (see :func:`_by_window`)."""
         uuids = self.mapped("uuid")
-        logs = (
-            self.env["account.payment.link.message"]
-            .sudo()  # sudo: technical sending log
-            .search([("sms_uuid", "in", uuids)])
-        )
         trackers = (
             self.env["sms.tracker"]
             .sudo()  # sudo: Odoo's technical trackers, kept by the queue
             .search([("sms_uuid", "in", uuids)])
         )
-        return _by_window(logs, "sms_uuid", uuids, window_size), _by_window(
-            trackers, "sms_uuid", uuids, window_size
-        )
+        return _by_window(trackers, "sms_uuid", uuids, window_size)
 
     def _paylink_notify_message_update(self):
         """Odoo's update of the web client's SMS statuses, for these SMS' messages."""
@@ -308,10 +302,10 @@ class SmsSms(models.Model):
                 self.env[model].browse(model_messages.mapped("res_id")).mapped("display_name")
         messages._notify_message_notification_update()
 
-    def _paylink_sort_answers(self, done, pending, logs, trackers):
+    def _paylink_sort_answers(self, done, pending, trackers):
         """Sort Twilio's answers of the ``done`` futures (taken out of ``pending``).
 
-        :return: ``(accepted, postponed, failed)``: the SMS Twilio took (their logs now queued),
+        :return: ``(accepted, postponed, failed)``: the SMS Twilio took (their trackers now queued),
             those to send in a later run (Twilio down: the calls not started are cancelled), and
             ``(sms, result)`` of the refused ones.
         """
@@ -323,8 +317,6 @@ class SmsSms(models.Model):
                 continue
             result = future.result()
             if result.get("ok"):
-                if log := logs.get(item.uuid):
-                    log._paylink_set_state("queued", twilio_sid=result["sid"])
                 item.sms._paylink_track_at_twilio(result["sid"], trackers[item.uuid])
                 accepted |= item.sms
             elif result.get("transient") and item.attempts + 1 < const.TWILIO_MAX_QUEUE_ATTEMPTS:
@@ -366,7 +358,7 @@ class SmsSms(models.Model):
                                       sms.paylink_attempts, sms.paylink_sending_since))  # fmt: skip
         return outgoing, refused
 
-    def _paylink_record_results(self, sent, failed, logs, unlink_failed, unlink_sent):
+    def _paylink_record_results(self, sent, failed, unlink_failed, unlink_sent):
         sent_sudo = sent.sudo().with_context(sms_skip_msg_notification=True)  # sudo: the queue's own records
         if sent_sudo:
             # Odoo's "pending" is "sent to the provider"; delivery comes with the status callback.
@@ -396,11 +388,10 @@ class SmsSms(models.Model):
                 }
             )
             twilio_api.blacklist_if_opted_out(self.env, sms.number, result.get("error_code"))
-            if log := logs.get(sms.uuid):
-                state = "opted_out" if failure_type == "sms_blacklist" else "failed"
-                log._paylink_set_state(
-                    state, failure_reason=result["reason"], error_code=result.get("error_code") or False
-                )
+            tracker = sms_sudo.sms_tracker_id
+            if error_code := result.get("error_code"):
+                tracker.paylink_error_code = error_code
+            for log in tracker.paylink_message_ids:  # a payment link's SMS: said in its chatter
                 log._paylink_note_failure()
             _logger.info("SMS %s not sent through Twilio: %s", sms.id, result["reason"])
 

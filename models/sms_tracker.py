@@ -21,6 +21,10 @@ class SmsTracker(models.Model):
     )  # fmt: skip
     paylink_twilio_sid = fields.Char(string="Twilio SID", readonly=True, index="btree_not_null")
     paylink_twilio_state = fields.Selection(SMS_STATES, string="Twilio Status", readonly=True)
+    paylink_error_code = fields.Char(string="Twilio Error", readonly=True)
+    paylink_message_ids = fields.One2many(
+        "account.payment.link.message", "sms_tracker_id", string="Payment Link Messages"
+    )
 
     @api.autovacuum
     def _gc_paylink_trackers(self, max_age_days=180):
@@ -41,8 +45,9 @@ class SmsTracker(models.Model):
 
     def _paylink_apply_twilio_status(self, status, error_code=None, number=None):
         """Apply a status callback of Twilio to this SMS: Odoo's notification (the chatter's SMS
-        icon), the payment link's log when it is a link's SMS, and Odoo's blacklist on Twilio's
-        opted-out error. A status never moves an SMS back ("sent" after "delivered").
+        icon; a payment link's *Messages Sent* reads it), a note in the link's chatter when a
+        link's SMS did not reach the customer, and Odoo's blacklist on Twilio's opted-out error. A
+        status never moves an SMS back ("sent" after "delivered").
 
         :param str status: Twilio's ``MessageStatus``.
         :param error_code: Twilio's ``ErrorCode`` for undelivered and failed messages.
@@ -53,21 +58,20 @@ class SmsTracker(models.Model):
         state = const.TWILIO_STATUS_TO_STATE.get(status)
         if not state:
             return False
-        log = self.env["account.payment.link.message"].search([("sms_uuid", "=", self.sms_uuid)], limit=1)
-        if log:
-            log._paylink_apply_twilio_status(status, error_code=error_code)
         if self.paylink_twilio_state and STATE_RANK[state] <= STATE_RANK[self.paylink_twilio_state]:
             return True
-        self.paylink_twilio_state = state
+        self.write({"paylink_twilio_state": state, "paylink_error_code": error_code or False})
         if state in FAILED_STATES:
             failure_type, reason = TwilioApi.get_error(error_code, self.env.lang or "en_US")
             if failure_type == "unknown":
                 failure_type = "sms_not_delivered"
             self._action_update_from_sms_state("error", failure_type=failure_type, failure_reason=reason)
+            for log in self.paylink_message_ids:
+                log._paylink_note_failure()
         elif state in ("sent", "delivered"):
             # Odoo's words: "pending" is sent, "sent" is delivered.
             self._action_update_from_sms_state("pending" if state == "sent" else "sent")
         self.mail_notification_id.mail_message_id._notify_message_notification_update()
-        if number and not log:  # a link's log blacklists its own recipient
+        if number := number or self.paylink_message_ids[:1].recipient:
             twilio_api.blacklist_if_opted_out(self.env, number, error_code)
         return True

@@ -89,7 +89,7 @@ class TestInvoiceIntegration(PaylinkTestCommon):
         # Sent by email only: the send wizard, SMS off, email left to the wizard (on).
         # (sudo: the log the sending wrote, as test data)
         self.env["account.payment.link.message"].sudo().create(
-            {"link_id": new.id, "channel": "email", "recipient": self.customer.email, "state": "sent"}
+            {"link_id": new.id, "channel": "email", "recipient": self.customer.email, "initial_state": "sent"}
         )
         action = new.action_regenerate()
         self.assertEqual(action["res_model"], "account.payment.link.send")
@@ -104,7 +104,12 @@ class TestInvoiceIntegration(PaylinkTestCommon):
         # Sent by SMS only: email off, SMS left to the wizard (on: a mobile, the right to send).
         newest = wizard.link_id
         self.env["account.payment.link.message"].sudo().create(
-            {"link_id": newest.id, "channel": "sms", "recipient": "+14155550134", "state": "delivered"}
+            {
+                "link_id": newest.id,
+                "channel": "sms",
+                "recipient": "+14155550134",
+                "initial_state": "delivered",
+            }
         )
         action = Link.browse(newest.id).action_regenerate()
         wizard = (

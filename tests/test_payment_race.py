@@ -182,20 +182,47 @@ class TestPaymentRace(BaseCase):
         write (a failed mail-queue transaction sends its email again on the next run)."""
         ids = self.make_paid_transaction()
         with self.registry.cursor() as cr:
-            Log = self.env(cr)["account.payment.link.message"]
-            values = {"link_id": ids["link"], "company_id": ids["company"]}
-            sms = Log.create({**values, "channel": "sms", "recipient": "+14155550100", "state": "outgoing"})
-            email = Log.create(
-                {**values, "channel": "email", "recipient": "race@example.com", "state": "queued"}
+            env = self.env(cr)
+            link = env["account.payment.link"].browse(ids["link"])
+            # The link's SMS and email as Odoo records them: a notification each, the SMS's tracker.
+            message = link.message_post(body="race")
+            Notification = env["mail.notification"]
+            email_notification = Notification.create(
+                {"mail_message_id": message.id, "notification_type": "email",
+                 "res_partner_id": link.partner_id.id, "notification_status": "ready"}
+            )  # fmt: skip
+            sms_notification = Notification.create(
+                {"mail_message_id": message.id, "notification_type": "sms",
+                 "sms_number": "+14155550100", "notification_status": "ready"}
+            )  # fmt: skip
+            tracker = env["sms.tracker"].create(
+                {"sms_uuid": uuid.uuid4().hex, "mail_notification_id": sms_notification.id}
             )
-            logs = {"sms": (sms.id, "queued"), "email": (email.id, "sent")}
+            Log = env["account.payment.link.message"]
+            values = {"link_id": link.id, "company_id": ids["company"]}
+            Log.create(
+                {**values, "channel": "sms", "recipient": "+14155550100", "sms_tracker_id": tracker.id}
+            )
+            Log.create({**values, "channel": "email", "recipient": link.partner_id.email,
+                        "mail_notification_id": email_notification.id})  # fmt: skip
+            self.assertEqual(sorted(link.message_log_ids.mapped("state")), ["outgoing", "queued"])
+        # The SMS queue hands the SMS to Twilio; the mail queue sends the email.
+        writes = {
+            "sms": (tracker.id, "sms.tracker", lambda tracker: (
+                tracker.write({"paylink_twilio_state": "queued"}),
+                tracker._action_update_from_sms_state("pending"),
+            )),
+            "email": (email_notification.id, "mail.notification", lambda notification: notification.write(
+                {"notification_status": "sent"}
+            )),
+        }  # fmt: skip
         start, written, errors = threading.Barrier(2), threading.Barrier(2), []
 
-        def queue(log_id, state):
+        def queue(record_id, model, write):
             try:
                 start.wait(timeout=30)
                 with self.registry.cursor() as cr:
-                    self.env(cr)["account.payment.link.message"].browse(log_id)._paylink_set_state(state)
+                    write(self.env(cr)[model].browse(record_id))
                     self.env(cr).flush_all()
                     # Both written before either commits (or the other is stuck on a lock).
                     with contextlib.suppress(threading.BrokenBarrierError):
@@ -203,7 +230,7 @@ class TestPaymentRace(BaseCase):
             except Exception as error:  # pylint: disable=broad-except  # reported by the assertion below
                 errors.append(error)
 
-        threads = [threading.Thread(target=queue, args=args) for args in logs.values()]
+        threads = [threading.Thread(target=queue, args=args) for args in writes.values()]
         with mute_logger("odoo.sql_db"):
             for thread in threads:
                 thread.start()

@@ -146,7 +146,12 @@ class TestRights(PaylinkTestCommon):
     def act_forge_a_delivered_message(self, env):
         link = self._link()
         env["account.payment.link.message"].create(
-            {"link_id": link.id, "channel": "email", "recipient": "x@example.com", "state": "delivered"}
+            {
+                "link_id": link.id,
+                "channel": "email",
+                "recipient": "x@example.com",
+                "initial_state": "delivered",
+            }
         )
 
     TABLE = {

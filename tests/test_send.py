@@ -93,7 +93,8 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertEqual(len(self.twilio.requests), 1)
 
     def test_email_log_follows_the_mail_queue(self):
-        """A delivered email counts as sent; a failed one is marked so and may be sent again."""
+        """Issue 18.2: the log reads Odoo's notification of the email: a delivered email counts as
+        sent; a failed one is failed and may be sent again; Odoo's retry of it makes it sent."""
         Message = self.env["account.payment.link.message"]
         log = self.link._paylink_send(email_partner=self.customer, queue_email=True)
         self.env["mail.mail"].sudo().search([("mail_message_id", "=", log.mail_message_id.id)]).send()
@@ -113,13 +114,20 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertFalse(
             Message._paylink_was_sent_recently(other, "email", 24), "a failed email is not 'sent'"
         )
+        self.assertEqual(other.email_failure_reason, "SMTP down")
+        # Odoo's own retry of the failed email (its chatter's "Retry"): the log says what Odoo says,
+        # no copy of its own kept "failed".
+        mail.mark_outgoing()
+        mail.send()
+        self.assertEqual((log.state, log.failure_reason), ("sent", False))
+        self.assertEqual(Message._paylink_was_sent_recently(other, "email", 24), other)
 
     def test_callback_overtaking_the_gateway_keeps_its_state(self):
         """If Twilio's "sent" callback lands before the gateway records "queued", nothing steps back
         and the SID is still recorded."""
         log = self.link._paylink_send(sms_number="+14155550134").sudo()
-        log._paylink_set_state("sent")
-        log._paylink_set_state("queued", twilio_sid="SM" + "a" * 32)
+        log.sms_tracker_id._paylink_apply_twilio_status("sent")
+        self.sms_of(self.link)._paylink_track_at_twilio("SM" + "a" * 32, log.sms_tracker_id)
         self.assertEqual((log.state, log.twilio_sid), ("sent", "SM" + "a" * 32))
         self.assertEqual(self.link.sms_state, "sent")
 
@@ -318,7 +326,8 @@ class TestSendWizard(PaylinkTestCommon):
         for link in (earlier, later):
             link._paylink_send(email_partner=self.customer)
         failed._paylink_send(sms_number="+1 415 555 0134")
-        failed.message_log_ids.sudo()._paylink_set_state("failed")  # as Twilio's callback would
+        # As Twilio's callback would.
+        failed.message_log_ids.sudo().sms_tracker_id._paylink_apply_twilio_status("failed")
         self.env.flush_all()
         self.env.cr.execute(
             "UPDATE account_payment_link_message SET create_date = create_date - interval '1 day'"
@@ -572,6 +581,12 @@ class TestSendWizard(PaylinkTestCommon):
         self.assertEqual(len(iap_batches), 1)
         self.assertIn(self.link.url, iap_batches[0][0])
         self.assertFalse(self.twilio.messages, "nothing went through Twilio")
+        # Issue 18.2: the link's log reads Odoo's records whatever the gateway: IAP took the SMS
+        # (Odoo's notification pending), then IAP's delivery report as Odoo's SMS controller applies it.
+        log = self.logs_of(self.link, "sms")
+        self.assertEqual(log.state, "queued")
+        log.sudo().sms_tracker_id._action_update_from_sms_state("sent")
+        self.assertEqual((log.state, self.link.sms_state), ("delivered", "delivered"))
         # Twilio again: the company's next SMS go through this app's gateway.
         self.company.paylink_sms_gateway = "twilio"
         self.link._paylink_send(sms_number="+14155550134")

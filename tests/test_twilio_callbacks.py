@@ -189,7 +189,6 @@ class TestTwilioCallbacks(PaylinkTestCommon, HttpCase):
     def test_undelivered_shows_readable_reason_on_link_and_invoice(self):
         for code, fragment in ((30003, "switched off"), (30005, "does not exist"), (30034, "10DLC")):
             with self.subTest(code=code):
-                self.log.sudo().write({"state": "queued", "failure_reason": False})
                 self.tracker().paylink_twilio_state = "queued"
                 self.notification().sudo().notification_status = "pending"
                 self.assertEqual(self.callback("undelivered", error_code=code), 204)
