@@ -29,6 +29,7 @@
         "views/payment_transaction_views.xml",
         "wizard/account_payment_link_send_views.xml",
         "wizard/account_payment_link_send_bulk_views.xml",
+        "wizard/payment_link_wizard_views.xml",
     ],
     "demo": [
         "demo/account_payment_link_demo.xml",

@@ -139,8 +139,10 @@ class PaymentLinkController(PaymentPortal):
         invoices = link_sudo._get_open_invoices()
         reason = link_sudo._get_unavailable_reason()
         tips = link_sudo._get_tips_offered(unavailable_reason=reason)
-        early_payment = move_sudo._paylink_get_early_payment() if move_sudo and not reason else {}
         choices = [] if reason else link_sudo._paylink_get_payment_choices()
+        # The early-payment discount is the amount offered for it (Odoo's values, read once).
+        epd = next((choice for choice in choices if choice["kind"] == "epd"), None)
+        early_payment = {"amount_due": epd["amount"], "message": epd["note"]} if epd else {}
         # What the customer pays for each amount offered and each tip: the form shows it as they
         # choose (the transaction route computes it again from their choices).
         totals = {
@@ -159,6 +161,12 @@ class PaymentLinkController(PaymentPortal):
             **self._paylink_get_layout_values(link_sudo),
             "currency": link_sudo.currency_id,
             "amount_due": link_sudo.amount,
+            # An agreed part of the invoice: what is due on it in all.
+            "requested_of": request.env._(
+                "of %(due)s due on this invoice", due=link_sudo.currency_id.format(move_sudo.amount_residual)
+            )
+            if link_sudo.requested_amount and not reason
+            else False,
             "invoices": invoices,
             "unavailable_reason": reason,
             "recent_charges": self._paylink_get_recent_charges(link_sudo)

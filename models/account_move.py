@@ -204,8 +204,11 @@ class AccountMove(models.Model):
         if reason := self._paylink_get_unpayable_reason():
             raise UserError(reason)
 
-    def _paylink_get_or_create(self):
-        """Return the active link of each invoice, creating the missing ones."""
+    def _paylink_get_or_create(self, requested_amount=False):
+        """Return the active link of each invoice, creating the missing ones.
+
+        :param requested_amount: what a new link asks for, when only part of what is due.
+        """
         links = self.env["account.payment.link"]
         to_create = self.env["account.move"]
         for move in self:
@@ -219,27 +222,12 @@ class AccountMove(models.Model):
                 to_create |= move
         if to_create:
             links |= self.env["account.payment.link"].create(
-                [{"link_type": "invoice", "move_id": move.id} for move in to_create]
+                [
+                    {"link_type": "invoice", "move_id": move.id, "requested_amount": requested_amount}
+                    for move in to_create
+                ]
             )
         return links
-
-    def _paylink_get_early_payment(self):
-        """Return the invoice's early-payment discount when it applies today, as Odoo's portal does.
-
-        :return: ``{"amount_due": discounted amount, "discount": discount, "message": text}``, or
-            an empty dict.
-        """
-        self.ensure_one()
-        if not self.invoice_payment_term_id.early_discount:
-            return {}
-        next_payment = self._get_invoice_next_payment_values()
-        if next_payment.get("installment_state") != "epd":
-            return {}
-        return {
-            "amount_due": next_payment["amount_due"],
-            "discount": next_payment["epd_discount_amount_currency"],
-            "message": next_payment["epd_discount_msg"],
-        }
 
     def _paylink_qr_data_uri(self):
         """Return the link's QR code as a ``data:`` URI, rendered here so the token never leaves us.
@@ -342,12 +330,39 @@ class AccountMove(models.Model):
     def action_paylink_open(self):
         """The invoice's "Payment link" button: the active link, created when there is none (then
         said in a notification and in the invoice's chatter)."""
+        return self._paylink_open_for_amount(False)
+
+    def _paylink_open_for_amount(self, requested_amount):
+        """Open the invoice's active link, made when there is none (said in a notification and in
+        the invoice's chatter), asking for ``requested_amount`` (``False``: what is due).
+
+        :raise UserError: the active link asks for another amount (only a manager may revoke it).
+        """
         self.ensure_one()
         before = self.paylink_ids
-        link = self._paylink_get_or_create()
+        link = self._paylink_get_or_create(requested_amount=requested_amount)
         if link in before:
+            if link.currency_id.compare_amounts(link.requested_amount or 0.0, requested_amount or 0.0):
+                raise UserError(
+                    _(
+                        "%(invoice)s already has a live payment link, %(link)s, asking for %(amount)s: "
+                        "a payment link manager may revoke it to make one for another amount.",
+                        invoice=self.display_name,
+                        link=link.name,
+                        amount=link.currency_id.format(link.amount),
+                    )
+                )
             return link._get_form_action()
-        self.message_post(body=_("Payment link %(link)s created.", link=link._get_html_link()))
+        if requested_amount:
+            body = _(
+                "Payment link %(link)s created, asking for %(amount)s of %(due)s due.",
+                link=link._get_html_link(),
+                amount=link.currency_id.format(requested_amount),
+                due=link.currency_id.format(self.amount_residual),
+            )
+        else:
+            body = _("Payment link %(link)s created.", link=link._get_html_link())
+        self.message_post(body=body)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

@@ -23,7 +23,9 @@ LIFECYCLE_FIELDS = frozenset(
     {"state", "access_token", "payment_id", "amount_paid", "paid_date", "replaced_by_id", "needs_review"}
 )
 # ... and what the link is about, fixed once it exists.
-FIXED_FIELDS = frozenset({"link_type", "company_id", "partner_id", "move_id", "currency_id", "custom_amount"})
+FIXED_FIELDS = frozenset(
+    {"link_type", "company_id", "partner_id", "move_id", "currency_id", "custom_amount", "requested_amount"}
+)
 
 # === THE LIFECYCLE === #
 # The events that move a link's stored state: {event: {state before: state after}}. A pair that is
@@ -163,6 +165,12 @@ class AccountPaymentLink(models.Model):
         default=lambda self: self.env.company.currency_id,
     )
     custom_amount = fields.Monetary(string="Fixed Amount", currency_field="currency_id")
+    requested_amount = fields.Monetary(
+        string="Requested Now",
+        currency_field="currency_id",
+        help="An invoice link that asks for part of what is due (a deposit, an amount agreed with "
+        "the customer), at most the invoice's residual; empty: what is due.",
+    )
     description = fields.Char(string="Label", help="What the customer pays for, shown on the pay page.")
     amount = fields.Monetary(
         string="Amount Due",
@@ -273,7 +281,14 @@ class AccountPaymentLink(models.Model):
     # === COMPUTE METHODS === #
 
     @api.depends(
-        "link_type", "custom_amount", "move_id.amount_residual", "partner_id", "company_id", "status"
+        "link_type",
+        "custom_amount",
+        "requested_amount",
+        "move_id.amount_residual",
+        "move_id.state",
+        "partner_id",
+        "company_id",
+        "status",
     )
     def _compute_amount(self):
         balance_links = self.filtered(
@@ -284,7 +299,7 @@ class AccountPaymentLink(models.Model):
             if link.status not in DUE_STATUSES:
                 link.amount = 0.0
             elif link.link_type == "invoice":
-                link.amount = link.move_id.amount_residual
+                link.amount = link._paylink_get_amount_owed()
             elif link.link_type == "balance":
                 link.amount = balances.get(
                     (link.partner_id.commercial_partner_id.id, link.company_id.id), 0.0
@@ -470,6 +485,27 @@ class AccountPaymentLink(models.Model):
         for link in self.filtered(lambda link: link.link_type == "custom"):
             if link.currency_id.compare_amounts(link.custom_amount, 0.0) <= 0:
                 raise ValidationError(_("The amount of a payment link must be greater than zero."))
+
+    @api.constrains("link_type", "requested_amount", "move_id")
+    def _check_requested_amount(self):
+        for link in self.filtered("requested_amount"):
+            if link.link_type != "invoice":
+                raise ValidationError(_("Only an invoice link asks for part of what is due."))
+            if link.currency_id.compare_amounts(link.requested_amount, 0.0) <= 0:
+                raise ValidationError(_("The amount of a payment link must be greater than zero."))
+            # sudo: the invoice's residual, whoever makes the link.
+            residual = link.move_id.sudo().amount_residual
+            if (
+                link.state == "active"
+                and link.currency_id.compare_amounts(link.requested_amount, residual) > 0
+            ):
+                raise ValidationError(
+                    _(
+                        "A link can ask for %(amount)s at most: what is due on %(invoice)s.",
+                        amount=link.currency_id.format(residual),
+                        invoice=link.move_id.display_name,
+                    )
+                )
 
     @api.constrains("link_type", "move_id", "partner_id")
     def _check_target(self):
@@ -968,8 +1004,10 @@ class AccountPaymentLink(models.Model):
         An installment's key names its due lines: a page opened before one was paid (or fell
         overdue) cannot pay another one by the same choice.
 
+        An invoice link that asks for an agreed part of what is due offers that amount alone.
+
         :return: list of dicts with ``key``, ``kind`` (``installment``, ``overdue``, ``full``,
-            ``epd``), ``label``, ``amount`` (before any tip), ``note`` (a line under it, or
+            ``epd``, ``agreed``), ``label``, ``amount`` (before any tip), ``note`` (a line under it, or
             ``False``); never empty.
         """
         self.ensure_one()
@@ -983,6 +1021,11 @@ class AccountPaymentLink(models.Model):
         }
         if self.link_type != "invoice" or self.currency_id.compare_amounts(self.amount, 0.0) <= 0:
             return [full]
+        if self.requested_amount:
+            # sudo: the residual of the link's own invoice, whoever reads the link.
+            due = self.currency_id.format(self.move_id.sudo().amount_residual)
+            return [{"key": "agreed", "kind": "agreed", "label": env._("Requested now"),
+                     "amount": self.amount, "note": env._("of %(due)s due", due=due)}]  # fmt: skip
         # sudo: the amounts of the link's own invoice, whoever reads the link (its page's visitor).
         values = self.move_id.sudo()._get_invoice_next_payment_values()
         state = values.get("installment_state")
@@ -1022,7 +1065,10 @@ class AccountPaymentLink(models.Model):
             # sudo: the customer's balance, whoever records the payment.
             balances = self.partner_id.sudo()._paylink_get_open_balances(self.company_id)
             return max(balances.get((self.partner_id.commercial_partner_id.id, self.company_id.id), 0.0), 0.0)
-        return self.move_id.amount_residual if self.move_id.state in ("draft", "posted") else 0.0
+        residual = self.move_id.amount_residual if self.move_id.state in ("draft", "posted") else 0.0
+        if self.requested_amount:  # an agreed part: never more than what is due
+            return min(self.requested_amount, residual)
+        return residual
 
     def _get_tips_offered(self, unavailable_reason=None):
         """Return the tip percentages the link offers: none unless tips are enabled with an account

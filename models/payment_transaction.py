@@ -54,7 +54,7 @@ class PaymentTransaction(models.Model):
     )
     paylink_payment_kind = fields.Selection(
         [("installment", "Next Installment"), ("overdue", "Overdue Installments"), ("full", "Full Amount"),
-         ("epd", "Full Amount, Discounted")],
+         ("epd", "Full Amount, Discounted"), ("agreed", "Amount Requested")],
         string="Amount Chosen",
         readonly=True,
         help="What the customer chose to pay on the link's page.",

@@ -9,6 +9,7 @@ from datetime import timedelta
 from lxml import html
 
 from odoo import Command, fields
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from .common import PaylinkPaymentCommon
@@ -214,3 +215,86 @@ class TestInstallments(PaylinkPaymentCommon, HttpCase):
         tx = self.pay_link(link, payment_choice="full")
         self.assertEqual(tx.paylink_payment_kind, "full")
         self.assertEqual(link.state, "paid")
+
+    # === AN AGREED AMOUNT (issue 19, point 2) === #
+
+    def odoo_wizard(self, invoice, user, **values):
+        """Odoo's *Generate a Payment Link* on ``invoice``, as its action opens it, as ``user``."""
+        wizard = (
+            self.env["payment.link.wizard"]
+            .with_user(user)
+            .with_context(active_model="account.move", active_id=invoice.id)
+            .create({})
+        )
+        wizard.write(values)
+        return wizard
+
+    def test_odoos_generate_a_payment_link_makes_our_link_for_an_agreed_amount(self):
+        """The accountant agrees 400.00 of 1,000.00 with the customer in Odoo's wizard: our link asks
+        for it ("Requested now ... of 1,000.00 due"), the customer pays exactly that, the payment
+        is reconciled with the invoice (600.00 left) and the link is done."""
+        invoice = self.make_invoice("immediate")
+        wizard = self.odoo_wizard(invoice, self.user_accountant, amount=400.0)
+        action = wizard.action_paylink_create()
+        self.assertEqual(action["tag"], "display_notification")
+        link = invoice.paylink_ids
+        self.assertEqual((link.link_type, link.requested_amount, link.amount), ("invoice", 400.0, 400.0))
+        self.assertIn("asking for", invoice.message_ids[0].body)
+        response = self.url_open(f"/pay/{self.token_of(link)}")
+        page = html.fromstring(response.content)
+        self.assertEqual(self.offered(link), {"full": 400.0})
+        requested = page.xpath("//*[hasclass('o_paylink_requested_of')]")[0].text_content()
+        self.assertEqual(self.amount_in(requested), 1000.0)
+        self.assertIn("Requested now", page.xpath("//*[hasclass('o_paylink_due')]")[0].text_content())
+        # The route pays the agreed amount only, whatever the browser sends.
+        body = self.start_payment(link, payment_choice="full")
+        self.assertIn("What is due has changed", body["error"]["data"]["message"])
+        tx = self.pay_link(link, amount=1000.0)
+        self.assertEqual((tx.amount, tx.paylink_payment_kind), (400.0, "agreed"))
+        self.assertEqual((invoice.payment_state, invoice.amount_residual), ("partial", 600.0))
+        self.assertEqual((link.state, link.payment_id), ("paid", tx.payment_id))
+        # The rest: a new link, for what is due.
+        self.assertEqual(invoice.action_paylink_open()["tag"], "display_notification")
+        self.assertEqual((invoice.paylink_id.requested_amount, invoice.paylink_id.amount), (0.0, 600.0))
+
+    def test_an_agreed_amount_is_at_most_what_is_due(self):
+        invoice = self.make_invoice("immediate")
+        wizard = self.odoo_wizard(invoice, self.user_accountant, amount=1200.0)
+        with self.assertRaisesRegex(UserError, "lower than"):
+            wizard.action_paylink_create()
+        with self.assertRaisesRegex(ValidationError, "at most"), self.env.cr.savepoint():
+            self.env["account.payment.link"].with_user(self.user_accountant).create(
+                {"link_type": "invoice", "move_id": invoice.id, "requested_amount": 1200.0}
+            )
+        self.env.invalidate_all()
+        self.assertFalse(self.env["account.payment.link"].search([("move_id", "=", invoice.id)]))
+        # Paid in part elsewhere after the link was made: it never asks for more than is left.
+        self.odoo_wizard(invoice, self.user_accountant, amount=900.0).action_paylink_create()
+        link = invoice.paylink_id
+        self.pay(invoice, 500.0)
+        self.assertEqual(link.amount, 500.0)
+        self.assertEqual(self.offered(link), {"full": 500.0})
+
+    def test_odoos_wizard_with_what_is_due_or_an_installment_makes_the_plain_link(self):
+        """Odoo's wizard proposes the next installment and allows up to what is due: either makes
+        the link that offers what Odoo's portal offers; a live link for another amount is kept and
+        said, not replaced behind the customer's back."""
+        invoice = self.make_invoice("30/70")
+        wizard = self.odoo_wizard(invoice, self.user_accountant)
+        self.assertEqual((wizard.amount, wizard.amount_max), (300.0, 1000.0), "Odoo's own defaults")
+        wizard.action_paylink_create()
+        link = invoice.paylink_id
+        self.assertFalse(link.requested_amount)
+        self.assertEqual(self.offered(link), {"installment": 300.0, "full": 1000.0})
+        # The same again opens it; another amount is refused in words while it lives.
+        self.assertEqual(
+            self.odoo_wizard(invoice, self.user_accountant, amount=1000.0).action_paylink_create()["res_id"],
+            link.id,
+        )
+        with self.assertRaisesRegex(UserError, "already has a live payment link"):
+            self.odoo_wizard(invoice, self.user_accountant, amount=250.0).action_paylink_create()
+        # Odoo's own link (a URL with a signed amount) is not offered on an invoice.
+        arch = self.env["payment.link.wizard"].get_view(
+            self.env.ref("payment.payment_link_wizard_view_form").id
+        )["arch"]
+        self.assertIn('name="action_paylink_create"', arch)

@@ -124,3 +124,33 @@ class TestPayToursOnAPhone(PaylinkPaymentCommon, HttpCase):
         self.assertEqual(tx.paylink_payment_kind, "full")
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(link.state, "paid")
+
+    def test_an_amount_agreed_with_the_customer(self):
+        """Issue 19.2: the accountant agrees 400.00 of 1,000.00 in Odoo's *Generate a Payment Link*;
+        the customer's page asks for it, of what is due, with the tip on it; exactly that is paid."""
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_date": fields.Date.today(),
+                "invoice_line_ids": [
+                    Command.create({"name": "Work", "price_unit": 1000.0, "tax_ids": False})
+                ],
+            }
+        )
+        invoice.action_post()
+        wizard = (
+            self.env["payment.link.wizard"]
+            .with_user(self.user_accountant)
+            .with_context(active_model="account.move", active_id=invoice.id)
+            .create({})
+        )
+        wizard.amount = 400.0
+        wizard.action_paylink_create()
+        link = invoice.paylink_id
+        self.start_tour(f"/pay/{self.token_of(link)}", "account_payment_link_pay_agreed_amount")
+        tx = link.sudo().transaction_ids
+        self.assertEqual((tx.state, tx.amount, tx.paylink_tip_amount), ("done", 472.0, 72.0))
+        self.assertEqual(tx.paylink_payment_kind, "agreed")
+        self.assertEqual((invoice.payment_state, invoice.amount_residual), ("partial", 600.0))
+        self.assertEqual(link.state, "paid")

@@ -120,3 +120,16 @@ registry.category("web_tour.tours").add("account_payment_link_pay_installment", 
         success("1,180.00"),
     ],
 });
+
+registry.category("web_tour.tours").add("account_payment_link_pay_agreed_amount", {
+    steps: () => [
+        { content: "The amount agreed is asked now", trigger: ".o_paylink_due:contains('Requested now')" },
+        { content: "Its amount", trigger: ".o_paylink_amount_due:contains('400.00')" },
+        { content: "Of what is due on the invoice", trigger: ".o_paylink_requested_of:contains('1,000.00')" },
+        { content: "Nothing else to choose", trigger: "body:not(:has(.o_paylink_choices))" },
+        { content: "An 18 % tip on the amount agreed", trigger: "label[for=paylink_tip_1]:contains('72.00')", run: "click" },
+        { content: "The total", trigger: ".o_paylink_total:contains('472.00')" },
+        ...demoPaySteps("done"),
+        success("472.00"),
+    ],
+});
