@@ -22,6 +22,7 @@
         "views/account_payment_link_views.xml",
         "views/account_payment_link_batch_views.xml",
         "views/account_move_views.xml",
+        "views/account_payment_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/report_invoice.xml",

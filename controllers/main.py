@@ -184,6 +184,7 @@ class PaymentLinkController(PaymentPortal):
             "early_payment": early_payment,
             "payment_choices": choices,
             "payment_totals": json.dumps(totals),
+            "tip_custom": bool(tips and choices and link_sudo.company_id.paylink_tip_custom),
             "tip_options": self._paylink_get_tip_options(link_sudo, choices[0]["amount"], tips)
             if tips and choices
             else [],

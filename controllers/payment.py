@@ -11,8 +11,9 @@ class PaymentLinkPaymentController(PaymentLinkController):
 
     @http.route(f"{PaymentLinkController._pay_url}/<string:token>/transaction", type="json", auth="public")
     def paylink_transaction(
-        self, token, tip_percent=0, sms_consent=False, access_token=None, payment_choice=None, **kwargs
-    ):
+        self, token, tip_percent=0, sms_consent=False, *, access_token=None, payment_choice=None,
+        tip_amount=None, **kwargs,
+    ):  # fmt: skip
         """Create the transaction of a link payment and return its processing values.
 
         Modelled on account_payment's ``invoice_transaction``, except that the amount is computed
@@ -21,7 +22,9 @@ class PaymentLinkPaymentController(PaymentLinkController):
         percentages. The amount the browser sends is ignored.
 
         :param str token: the link's token, the customer's only credential.
-        :param tip_percent: the tip the customer chose, one of the company's percentages or 0.
+        :param tip_percent: the tip the customer chose, one of the company's percentages or 0, or
+            ``"custom"``: the tip is ``tip_amount``, the amount they entered (when the company
+            lets them).
         :param bool sms_consent: whether the customer agreed to payment reminders by text.
         :param str payment_choice: the key of the amount chosen (``_paylink_get_payment_choices``);
             by default the one the page preselects.
@@ -37,7 +40,12 @@ class PaymentLinkPaymentController(PaymentLinkController):
         self._validate_transaction_kwargs(kwargs, additional_allowed_keys=("payment_reference",))
         kwargs.pop("payment_reference", None)
         env = request.env
-        tip = self._cast_as_float(tip_percent if tip_percent not in (None, "") else 0)
+        custom_tip = tip_percent == "custom"
+        tip = (
+            self._cast_as_float(tip_percent if tip_percent not in (None, "") else 0)
+            if not custom_tip
+            else 0.0
+        )
         if tip is None:
             raise ValidationError(env._("Choose one of the tips offered."))
         flow = kwargs.get("flow")
@@ -46,7 +54,12 @@ class PaymentLinkPaymentController(PaymentLinkController):
             raise ValidationError(env._("Choose a payment method, then try again."))
         if payment_choice is not None and not isinstance(payment_choice, str):
             raise ValidationError(env._("Choose one of the amounts offered."))  # not a key at all
-        values = self._paylink_prepare_transaction_values(link_sudo, tip, choice=payment_choice)
+        values = self._paylink_prepare_transaction_values(
+            link_sudo,
+            tip,
+            choice=payment_choice,
+            custom_tip=self._cast_as_float(tip_amount) if custom_tip else False,
+        )
         form_values = self._paylink_get_payment_form_values(link_sudo, token, amount=values["amount"])
         if flow == "token" and option_id not in form_values["tokens_sudo"].ids:
             raise ValidationError(env._("This saved payment method cannot be used for this payment."))
@@ -89,10 +102,12 @@ class PaymentLinkPaymentController(PaymentLinkController):
             raise ValidationError(error.args[0]) from error
         return tx_sudo._get_processing_values()
 
-    def _paylink_prepare_transaction_values(self, link_sudo, tip_percent, choice=None):
+    def _paylink_prepare_transaction_values(self, link_sudo, tip_percent, choice=None, custom_tip=False):
         """Return the amount, tip and documents of a new payment of this link, computed here.
 
         :param tip_percent: the tip the customer chose, one of the company's percentages or 0.
+        :param custom_tip: the tip amount the customer entered instead (``None``: not a number),
+            or ``False``.
         :param str choice: the key of the amount chosen, by default the one the page preselects.
         :return: dict with ``amount`` (tip included), ``tip_amount``, ``kind`` (of the amount
             chosen), ``invoices``.
@@ -103,7 +118,10 @@ class PaymentLinkPaymentController(PaymentLinkController):
             raise ValidationError(reason)
         amount, kind = link_sudo._get_amount_to_pay(choice)
         offered = link_sudo._get_tips_offered(unavailable_reason=False)
-        tip = link_sudo._get_tip_amount(tip_percent, amount, offered=offered)
+        if custom_tip is not False:
+            tip = link_sudo._get_custom_tip_amount(custom_tip, amount, offered=offered)
+        else:
+            tip = link_sudo._get_tip_amount(tip_percent, amount, offered=offered)
         return {
             "amount": link_sudo.currency_id.round(amount + tip),
             "tip_amount": tip,

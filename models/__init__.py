@@ -4,6 +4,7 @@ from . import account_payment_link_batch
 from . import account_payment_link_message
 from . import account_move
 from . import account_move_send
+from . import account_payment
 from . import res_company
 from . import res_config_settings
 from . import res_partner

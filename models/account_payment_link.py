@@ -26,6 +26,12 @@ LIFECYCLE_FIELDS = frozenset(
 FIXED_FIELDS = frozenset(
     {"link_type", "company_id", "partner_id", "move_id", "currency_id", "custom_amount", "requested_amount"}
 )
+# The links whose page offers tips, by the company's *Tips On*.
+TIPS_LINK_TYPES = {
+    "invoice": ("invoice",),
+    "invoice_balance": ("invoice", "balance"),
+    "all": ("invoice", "balance", "custom"),
+}
 
 # === THE LIFECYCLE === #
 # The events that move a link's stored state: {event: {state before: state after}}. A pair that is
@@ -1072,7 +1078,7 @@ class AccountPaymentLink(models.Model):
 
     def _get_tips_offered(self, unavailable_reason=None):
         """Return the tip percentages the link offers: none unless tips are enabled with an account
-        to post them to, and something is due.
+        to post them to, for links of its type (the company's *Tips On*), and something is due.
 
         :param unavailable_reason: :meth:`_get_unavailable_reason`, when already known.
         """
@@ -1082,7 +1088,7 @@ class AccountPaymentLink(models.Model):
         company = self.company_id
         if (
             not (company.paylink_tips_enabled and company.paylink_tip_account_id)
-            or self.link_type == "custom"
+            or self.link_type not in TIPS_LINK_TYPES[company.paylink_tips_link_types]
             or unavailable_reason
         ):
             return []
@@ -1103,6 +1109,31 @@ class AccountPaymentLink(models.Model):
         if float(percent) not in offered:
             raise ValidationError(self.env._("This tip is not offered."))
         return self.currency_id.round(amount * float(percent) / 100.0)
+
+    def _get_custom_tip_amount(self, tip, amount, offered=None):
+        """Return the tip the customer entered, checked here: the company lets customers enter
+        one, on a link that offers tips; at least zero and at most ``amount`` (a tip larger than
+        what it tips is a typing slip, not a tip).
+
+        :param float tip: the amount entered (``None``: not a number).
+        :param offered: :meth:`_get_tips_offered`, when already known.
+        :raise ValidationError: otherwise, saying what is allowed.
+        """
+        self.ensure_one()
+        if offered is None:
+            offered = self._get_tips_offered()
+        if not (offered and self.company_id.paylink_tip_custom):
+            raise ValidationError(self.env._("This tip is not offered."))
+        currency = self.currency_id
+        if tip is None or currency.compare_amounts(tip, 0.0) < 0 or currency.compare_amounts(tip, amount) > 0:
+            raise ValidationError(
+                self.env._(
+                    "Enter a tip between %(low)s and %(high)s.",
+                    low=currency.format(0.0),
+                    high=currency.format(amount),
+                )
+            )
+        return currency.round(tip)
 
     # === BUSINESS METHODS - SENDING === #
 

@@ -73,6 +73,23 @@ class ResCompany(models.Model):
         help="Days a new link stays valid; 0 means links never expire. Balance links never expire.",
     )
     paylink_tips_enabled = fields.Boolean(string="Offer Tips")
+    paylink_tip_custom = fields.Boolean(
+        string="Custom Tip Amount",
+        help="Let customers enter a tip amount of their own (at most the amount they pay), besides the "
+        "percentages.",
+    )
+    paylink_tips_link_types = fields.Selection(
+        [
+            ("invoice", "Invoice links"),
+            ("invoice_balance", "Invoice and balance links"),
+            ("all", "All links"),
+        ],
+        string="Tips On",
+        default="invoice",
+        required=True,
+        help="The links whose page offers tips: a tip fits a service's invoice more than a business's "
+        "whole balance or an amount agreed apart.",
+    )
     paylink_tip_percentages = fields.Char(
         string="Tip Percentages",
         default=DEFAULT_TIP_PERCENTAGES,

@@ -35,6 +35,8 @@ class ResConfigSettings(models.TransientModel):
     paylink_expiry_days = fields.Integer(related="company_id.paylink_expiry_days", readonly=False)
     paylink_tips_enabled = fields.Boolean(related="company_id.paylink_tips_enabled", readonly=False)
     paylink_tip_percentages = fields.Char(related="company_id.paylink_tip_percentages", readonly=False)
+    paylink_tips_link_types = fields.Selection(related="company_id.paylink_tips_link_types", readonly=False)
+    paylink_tip_custom = fields.Boolean(related="company_id.paylink_tip_custom", readonly=False)
     paylink_offer_saved_methods = fields.Boolean(
         related="company_id.paylink_offer_saved_methods", readonly=False
     )

@@ -92,6 +92,79 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
         self.assertIn("20.70", receipt.body_html)  # the tip, said separately
         self.assertEqual(len(receipt.attachment_ids), 1)
 
+    def test_the_tip_is_said_on_the_success_page_the_payment_and_the_receipt(self):
+        """Issue 19.4: the amount paid and what it paid add up wherever they are shown: the success
+        page, the accountant's payment and the receipt each say the tip."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        tx = self.pay_link(link, tip_percent="18")
+        page = self.url_open(f"/pay/{self.token_of(link)}/return")
+        self.assertEqual(page.status_code, 200)
+        success = html.fromstring(page.content)
+        self.assertIn("20.70", success.xpath("//*[hasclass('o_paylink_paid_tip')]")[0].text_content())
+        payment = tx.payment_id.with_user(self.user_accountant)
+        self.assertEqual((payment.amount, payment.paylink_tip_amount), (135.70, 20.70))
+        receipt = str(
+            self.env["ir.actions.report"]._render_qweb_html(
+                "account.action_report_payment_receipt", payment.ids
+            )[0]
+        )
+        receipt_page = html.fromstring(receipt)
+        tip_line = receipt_page.xpath("//tr[hasclass('o_paylink_receipt_tip_line')]")[0].text_content()
+        self.assertIn("Tip", tip_line)
+        self.assertIn("20.70", tip_line)
+        # The invoice's line and the tip's add up to the payment's amount.
+        self.assertEqual(self.invoice.amount_total + 20.70, 135.70)
+
+    def test_tips_on_the_links_the_company_chose(self):
+        """Issue 19.4: tips are offered on invoice links by default; the company may offer them on
+        balance links, or on every link (custom amounts too); the route refuses a tip a link does
+        not offer."""
+        invoice_link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        balance_link = self.make_link(link_type="balance", partner_id=self.customer.id)
+        custom_link = self.make_link()
+
+        def tips_offered(link):
+            page = html.fromstring(self.url_open(f"/pay/{self.token_of(link)}").content)
+            return [float(radio.get("value")) for radio in page.xpath("//input[@name='tip_percent']")]
+
+        self.assertEqual(self.company.paylink_tips_link_types, "invoice", "invoice links by default")
+        self.assertEqual(tips_offered(invoice_link), [0.0, 18.0, 20.0, 25.0])
+        self.assertEqual(tips_offered(balance_link), [])
+        self.assertEqual(tips_offered(custom_link), [])
+        body = self.start_payment(balance_link, tip_percent="18")
+        self.assertIn("error", body)
+        self.company.paylink_tips_link_types = "invoice_balance"
+        self.assertEqual(tips_offered(balance_link), [0.0, 18.0, 20.0, 25.0])
+        self.assertEqual(tips_offered(custom_link), [])
+        self.company.paylink_tips_link_types = "all"
+        self.assertEqual(tips_offered(custom_link), [0.0, 18.0, 20.0, 25.0])
+        tx = self.pay_link(custom_link, tip_percent="20")
+        self.assertEqual(
+            (tx.paylink_tip_amount, custom_link.state), (round(custom_link.custom_amount * 0.2, 2), "paid")
+        )
+
+    def test_a_tip_amount_of_the_customers_own(self):
+        """Issue 19.4: with the company's *Custom Tip Amount*, the page offers "Other" and the
+        customer's amount is the tip, checked on the server: at least zero, at most what it tips;
+        without the setting, refused."""
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        body = self.start_payment(link, tip_percent="custom", tip_amount="5")
+        self.assertIn("This tip is not offered", body["error"]["data"]["message"])
+        page = html.fromstring(self.url_open(f"/pay/{self.token_of(link)}").content)
+        self.assertFalse(page.xpath("//input[@name='tip_amount']"))
+        self.company.paylink_tip_custom = True
+        page = html.fromstring(self.url_open(f"/pay/{self.token_of(link)}").content)
+        self.assertTrue(page.xpath("//input[@name='tip_percent'][@value='custom']"))
+        self.assertTrue(page.xpath("//input[@name='tip_amount']"))
+        for bad in ("-1", "115.01", "five", ""):
+            with self.subTest(tip_amount=bad):
+                body = self.start_payment(link, tip_percent="custom", tip_amount=bad)
+                self.assertIn("Enter a tip between", body["error"]["data"]["message"])
+        self.assertFalse(link.sudo().transaction_ids)
+        tx = self.pay_link(link, tip_percent="custom", tip_amount="7.504")
+        self.assertEqual((tx.amount, tx.paylink_tip_amount), (122.5, 7.5))
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+
     def test_a_failing_receipt_never_undoes_the_payment(self):
         """Nothing lost: a PDF that cannot be rendered (no wkhtmltopdf) leaves the receipt without
         it, says so on the link, and the payment stays recorded."""
@@ -211,6 +284,7 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
         older = self.init_invoice(
             "out_invoice", partner=self.customer, amounts=[20.0], invoice_date="2020-01-01", post=True
         )
+        self.company.paylink_tips_link_types = "invoice_balance"  # tips on balances too
         link = self.make_link(link_type="balance", partner_id=self.customer.id)
         tx = self.pay_link(link, tip_percent=20)
         self.assertEqual(tx.invoice_ids, older | self.invoice)

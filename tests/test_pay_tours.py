@@ -127,7 +127,9 @@ class TestPayToursOnAPhone(PaylinkPaymentCommon, HttpCase):
 
     def test_an_amount_agreed_with_the_customer(self):
         """Issue 19.2: the accountant agrees 400.00 of 1,000.00 in Odoo's *Generate a Payment Link*;
-        the customer's page asks for it, of what is due, with the tip on it; exactly that is paid."""
+        the customer's page asks for it, of what is due, with the tip on it (a percentage, then an
+        amount of their own, issue 19.4); exactly that is paid."""
+        self.company.paylink_tip_custom = True
         invoice = self.env["account.move"].create(
             {
                 "move_type": "out_invoice",
@@ -150,7 +152,7 @@ class TestPayToursOnAPhone(PaylinkPaymentCommon, HttpCase):
         link = invoice.paylink_id
         self.start_tour(f"/pay/{self.token_of(link)}", "account_payment_link_pay_agreed_amount")
         tx = link.sudo().transaction_ids
-        self.assertEqual((tx.state, tx.amount, tx.paylink_tip_amount), ("done", 472.0, 72.0))
+        self.assertEqual((tx.state, tx.amount, tx.paylink_tip_amount), ("done", 410.0, 10.0))
         self.assertEqual(tx.paylink_payment_kind, "agreed")
         self.assertEqual((invoice.payment_state, invoice.amount_residual), ("partial", 600.0))
         self.assertEqual(link.state, "paid")

@@ -5,10 +5,14 @@ of its sending: an SMS to its tracker (by its UUID), an email to the recipient's
 the posted message, and, as Twilio's errors now live on the tracker, the error code moves there.
 The states are left as they were (the link changes nothing until Odoo's record changes next);
 emails to a typed address were deleted once sent and keep their own state.
+
+Tips are offered on invoice links by default now; companies that had them keep them on invoice and
+balance links, as before.
 """
 
 
 def migrate(cr, version):
+    cr.execute("UPDATE res_company SET paylink_tips_link_types = 'invoice_balance'")
     cr.execute(
         """
         UPDATE account_payment_link_message log

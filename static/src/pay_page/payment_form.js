@@ -20,6 +20,9 @@ PaymentForm.include({
         )) {
             radio.addEventListener("change", () => this._paylinkApplyChoices());
         }
+        this.paylinkPage
+            .querySelector("input[name=tip_amount]")
+            ?.addEventListener("input", () => this._paylinkApplyChoices());
         // What the browser may have restored (back button): the shown total follows the radios.
         this._paylinkApplyChoices();
     },
@@ -34,7 +37,43 @@ PaymentForm.include({
         const tips = choice
             ? this.paylinkTotals[choice.value]
             : Object.values(this.paylinkTotals)[0];
+        if (tip?.value === "custom") {
+            return this._paylinkGetCustomTotal(tips?.["0"]);
+        }
         return tips?.[tip ? tip.value : "0"];
+    },
+
+    /**
+     * The total with the tip the customer entered: the amount without a tip plus that tip, shown
+     * as the page shows amounts (the server checks and computes it again).
+     *
+     * @private
+     * @param {Object} base The chosen amount's total without a tip.
+     * @returns {Object|undefined}
+     */
+    _paylinkGetCustomTotal(base) {
+        if (!base) {
+            return undefined;
+        }
+        const entered = parseFloat(this.paylinkPage.querySelector("input[name=tip_amount]")?.value);
+        const tip = Number.isFinite(entered) && entered > 0 ? entered : 0;
+        const factor = base.amount ? base.minor_amount / base.amount : 100;
+        const digits = Math.max(0, Math.round(Math.log10(factor)));
+        const format = (value) =>
+            base.label.replace(
+                /\d[\d.,\u00a0\u202f ]*\d|\d/,
+                new Intl.NumberFormat((document.documentElement.lang || "en-US").replace("_", "-"), {
+                    minimumFractionDigits: digits,
+                    maximumFractionDigits: digits,
+                }).format(value)
+            );
+        const amount = Math.round((base.amount + tip) * factor) / factor;
+        return {
+            amount,
+            minor_amount: Math.round(amount * factor),
+            label: format(amount),
+            tip_label: format(tip),
+        };
     },
 
     /**
@@ -43,6 +82,10 @@ PaymentForm.include({
      * @private
      */
     _paylinkApplyChoices() {
+        const tipRadio = this.paylinkPage.querySelector("input[name=tip_percent]:checked");
+        this.paylinkPage
+            .querySelector(".o_paylink_tip_custom")
+            ?.classList.toggle("d-none", tipRadio?.value !== "custom");
         const total = this._paylinkGetTotal();
         if (!total) {
             return;
@@ -100,6 +143,9 @@ PaymentForm.include({
         if (this.paylinkPage) {
             const tip = this.paylinkPage.querySelector("input[name=tip_percent]:checked");
             params.tip_percent = tip ? tip.value : 0;
+            if (tip?.value === "custom") {
+                params.tip_amount = this.paylinkPage.querySelector("input[name=tip_amount]").value;
+            }
             const choice = this.paylinkPage.querySelector("input[name=payment_choice]:checked");
             if (choice) {
                 params.payment_choice = choice.value;

@@ -129,7 +129,11 @@ registry.category("web_tour.tours").add("account_payment_link_pay_agreed_amount"
         { content: "Nothing else to choose", trigger: "body:not(:has(.o_paylink_choices))" },
         { content: "An 18 % tip on the amount agreed", trigger: "label[for=paylink_tip_1]:contains('72.00')", run: "click" },
         { content: "The total", trigger: ".o_paylink_total:contains('472.00')" },
+        { content: "A tip of my own", trigger: "label[for=paylink_tip_custom]", run: "click" },
+        { content: "Its amount", trigger: ".o_paylink_tip_custom input[name=tip_amount]", run: "edit 10" },
+        { content: "The total with it", trigger: ".o_paylink_total:contains('410.00')" },
         ...demoPaySteps("done"),
-        success("472.00"),
+        success("410.00"),
+        { content: "The tip is said", trigger: ".o_paylink_paid_tip:contains('10.00')" },
     ],
 });
