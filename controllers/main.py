@@ -96,9 +96,11 @@ class PaymentLinkController(PaymentPortal):
     def paylink_receipt_pdf(self, token, **kwargs):
         """The receipt of the payment the link produced."""
         link_sudo = self._paylink_get_link(token)
-        if not link_sudo or not link_sudo.payment_id:
+        # The payment that paid the link, or the last one received through it (an installment).
+        done_sudo = link_sudo.transaction_ids.filtered(lambda tx: tx.state == "done" and tx.payment_id)
+        payment_sudo = link_sudo.payment_id or done_sudo[:1].payment_id if link_sudo else None
+        if not payment_sudo:
             return self._paylink_not_found()
-        payment_sudo = link_sudo.payment_id
         return self._paylink_pdf_response(
             "account.action_report_payment_receipt", payment_sudo, payment_sudo.name
         )
@@ -124,9 +126,14 @@ class PaymentLinkController(PaymentPortal):
             # The portal layout's logo, name and footer: the link's company, not the website's.
             "res_company": link_sudo.company_id,
             "partner": link_sudo.partner_id,
-            "page_title": link_sudo.move_id.name
+            # The tab says what is paid and to whom.
+            "page_title": request.env._(
+                "Pay %(document)s — %(company)s",
+                document=link_sudo.move_id.name,
+                company=link_sudo.company_id.name,
+            )
             if link_sudo.link_type == "invoice"
-            else link_sudo.company_id.name,
+            else request.env._("Pay %(company)s", company=link_sudo.company_id.name),
             "token": link_sudo.access_token,
         }
 
@@ -275,6 +282,9 @@ class PaymentLinkController(PaymentPortal):
             "landing_route": f"{self._pay_url}/{token}/return",
             "access_token": False,
             "mode": "payment",
+            # The button says what it pays; the page's script keeps it in step with the choices.
+            "submit_button_label": request.env._("Pay %(amount)s", amount=currency.format(amount)),
+            "pay_label": request.env._("Pay %(amount)s", amount="{amount}"),
         }
 
     # === ACCESS === #
@@ -311,4 +321,10 @@ class PaymentLinkController(PaymentPortal):
         )
 
     def _paylink_not_found(self):
-        return self._paylink_render("account_payment_link.pay_page_not_found", {}, status=404)
+        # The same page for every dead or unknown token: the database's company (it says nothing
+        # of the link's), to contact for a new link.
+        # sudo: the company's public name and contact, shown to whoever holds a link.
+        company_sudo = request.env.company.sudo()
+        return self._paylink_render(
+            "account_payment_link.pay_page_not_found", {"res_company": company_sudo}, status=404
+        )

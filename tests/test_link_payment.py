@@ -101,6 +101,12 @@ class TestLinkPayment(PaylinkPaymentCommon, HttpCase):
         self.assertEqual(page.status_code, 200)
         success = html.fromstring(page.content)
         self.assertIn("20.70", success.xpath("//*[hasclass('o_paylink_paid_tip')]")[0].text_content())
+        # Issue 19.5: the success page downloads the receipt and the invoice.
+        token = self.token_of(link)
+        downloads = [a.get("href") for a in success.xpath("//*[hasclass('o_paylink_downloads')]//a")]
+        self.assertEqual(downloads, [f"/pay/{token}/receipt", f"/pay/{token}/document/{self.invoice.id}"])
+        for href in downloads:
+            self.assertEqual(self.url_open(href).status_code, 200, href)
         payment = tx.payment_id.with_user(self.user_accountant)
         self.assertEqual((payment.amount, payment.paylink_tip_amount), (135.70, 20.70))
         receipt = str(

@@ -78,8 +78,6 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
         doc = self.get_document(self.token_of(link))
         invoice_name = self.one(doc, f"//div[{has_class('o_paylink_invoice_name')}]")
         self.assertEqual(invoice_name.text_content().strip(), self.invoice.name)
-        # The link's branding: its company's logo.
-        self.assertTrue(doc.xpath("//img[@src=$src]", src=f"/logo.png?company={self.company.id}"))
         self.assertEqual(self.one(doc, AMOUNT_DUE).text_content().strip(), "75.00")
         total = self.one(
             doc,
@@ -88,6 +86,45 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
         )
         self.assertEqual(total.text_content().strip(), "115.00")  # the invoice total
         self.assertTrue(link.first_opened_date)
+
+    def test_a_page_people_trust(self):
+        """Issue 19.5: the company's logo, name and contact head the page (and the 404 page, with
+        the database's company), no *Sign in*; the tab says what is paid and to whom; the button
+        says the amount."""
+        logo = (
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+        )
+        self.company.write(
+            {"logo": logo, "street": "1 Main Street", "city": "Springfield", "phone": "+1 555 0100",
+             "email": "billing@example.com"}
+        )  # fmt: skip
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        response = self.get_page(self.token_of(link))
+        doc = html.fromstring(response.content)
+        self.assertEqual(text(self.one(doc, "//title")), f"Pay {self.invoice.name} — {self.company.name}")
+        header = self.one(doc, "//header")
+        self.assertEqual(
+            text(self.one(header, f".//*[{has_class('o_paylink_company_name')}]")), self.company.name
+        )
+        contact = text(self.one(header, ".//address"))
+        for part in ("1 Main Street", "Springfield", "+1 555 0100", "billing@example.com"):
+            self.assertIn(part, contact)
+        self.assertTrue(header.xpath(".//img[@src=$src]", src=f"/logo.png?company={self.company.id}"))
+        self.assertNotIn("/web/login", response.text, "no Sign in")
+        button = self.one(doc, "//button[@name='o_payment_submit_button']")
+        self.assertRegex(text(button), r"^Pay \$\s?115\.00$")
+        # The same company header on the 404 page, without the link's company (there is none):
+        # the database's, the public visitor's.
+        missing = html.fromstring(self.get_page("A" * 43).content)
+        self.assertEqual(
+            text(self.one(missing, f"//*[{has_class('o_paylink_company_name')}]")),
+            self.env.ref("base.public_user").sudo().company_id.name,
+        )
+        self.assertFalse(missing.xpath("//a[contains(@href, '/web/login')]"))
+        # Without a logo of its own, no placeholder: the name alone.
+        self.company.logo = False
+        doc = self.get_document(self.token_of(link))
+        self.assertFalse(doc.xpath("//header//img"))
 
     def test_invoice_pdf_download_is_limited_to_the_link(self):
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
@@ -117,6 +154,21 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
         self.assertIn(
             (self.invoice.name, self.invoice.invoice_line_ids[0].name), [(row[1], row[2]) for row in rows]
         )
+        # Issue 19.5: under headings; a paid invoice's charges say so.
+        headings = [th.text_content().strip() for th in charges.xpath(".//thead/tr/th")]
+        self.assertEqual(headings, ["Date", "Invoice", "Description", "Amount"])
+        self.assertFalse(charges.xpath(f".//*[{has_class('o_paylink_charge_paid')}]"))
+        paid = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
+        self.pay(paid, 10.0)
+        charges = self.one(
+            self.get_document(self.token_of(link)), f"//details[{has_class('o_paylink_recent_charges')}]"
+        )
+        marked = {
+            row.xpath("./td[2]")[0].text_content().split()[0]
+            for row in charges.xpath(".//tbody/tr")
+            if row.xpath(f".//*[{has_class('o_paylink_charge_paid')}]")
+        }
+        self.assertEqual(marked, {paid.name})
 
     def test_zero_and_credit_balances(self):
         link = self.make_link(link_type="balance", partner_id=self.customer.id)

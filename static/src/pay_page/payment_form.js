@@ -95,6 +95,11 @@ PaymentForm.include({
         if (label) {
             label.textContent = total.label;
         }
+        const payLabel = this.paylinkPage.querySelector(".o_paylink_form")?.dataset.paylinkPayLabel;
+        const button = this.el.querySelector("button[name=o_payment_submit_button]");
+        if (button && payLabel) {
+            button.textContent = payLabel.replace("{amount}", total.label);
+        }
         const choice = this.paylinkPage.querySelector("input[name=payment_choice]:checked");
         const tips = choice ? this.paylinkTotals[choice.value] : {};
         for (const radio of this.paylinkPage.querySelectorAll("input[name=tip_percent]")) {
