@@ -1,0 +1,81 @@
+"""Screenshots of the customer's page on a phone, for a person to look at: an invoice in
+installments, an amount agreed, the success page with its downloads, the 404 page. Not part of
+`make test` (its own tag): `TEST_TAGS=paylink_screenshots make test`; the PNG files land in Odoo's
+screenshots folder (``/tmp/odoo_tests/<database>/screenshots``)."""
+
+from unittest.mock import patch
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import ChromeBrowser
+
+from .common import PaylinkPaymentCommon
+
+WAIT = """
+(async () => {
+    for (let i = 0; i < 100 && !document.querySelector("%(ready)s"); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    console.log("test successful");
+})();
+"""
+
+
+@tagged("-standard", "-at_install", "post_install", "paylink_screenshots")
+class TestPayPageScreenshots(PaylinkPaymentCommon, HttpCase):
+    browser_size = "375x667"
+    touch_enabled = True
+
+    def shoot(self, name, url, ready):
+        stop = ChromeBrowser.stop
+
+        def screenshot_then_stop(browser):
+            browser._websocket_request("Emulation.setDeviceMetricsOverride", params={
+                "width": 375, "height": 1500, "deviceScaleFactor": 2, "mobile": True})  # fmt: skip
+            browser.take_screenshot(prefix=name).result(timeout=20)
+            return stop(browser)
+
+        with patch.object(ChromeBrowser, "stop", screenshot_then_stop):
+            self.browser_js(url, WAIT % {"ready": ready}, timeout=60)
+
+    def make_invoice(self, terms=None):
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_date": fields.Date.today(),
+                "invoice_payment_term_id": terms and terms.id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Garden work, May", "price_unit": 1000.0, "tax_ids": False})
+                ],
+            }
+        )
+        invoice.action_post()
+        return invoice
+
+    def test_pay_pages_on_a_phone(self):
+        self.company.write({"street": "1 Main Street", "city": "Springfield", "phone": "+1 555 0100",
+                            "email": "billing@example.com", "paylink_tip_custom": True})  # fmt: skip
+        terms = self.env["account.payment.term"].create(
+            {
+                "name": "30 % now, 70 % in 30 days",
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 30, "nb_days": 0}),
+                    Command.create({"value": "percent", "value_amount": 70, "nb_days": 30}),
+                ],
+            }
+        )
+        link = self.make_link(link_type="invoice", move_id=self.make_invoice(terms).id)
+        self.shoot(
+            "paylink_phone_installment_",
+            f"/pay/{self.token_of(link)}",
+            "button[name=o_payment_submit_button]",
+        )
+        agreed = self.make_link(link_type="invoice", move_id=self.make_invoice().id, requested_amount=400.0)
+        self.shoot(
+            "paylink_phone_agreed_", f"/pay/{self.token_of(agreed)}", "button[name=o_payment_submit_button]"
+        )
+        self.pay_link(agreed, tip_percent="custom", tip_amount="10")
+        self.shoot("paylink_phone_success_", f"/pay/{self.token_of(agreed)}/return", ".o_paylink_downloads")
+        self.shoot("paylink_phone_not_found_", "/pay/" + "A" * 43, ".o_paylink_not_found")
