@@ -110,4 +110,15 @@ if ! command -v wkhtmltopdf >/dev/null; then
 fi
 (cd / && "$PYTHON" -c 'import websocket') || die "websocket-client did not install"
 
+# --- 7. axe-core, for the accessibility checks of the customer's pages (tests/test_accessibility.py) --
+AXE_VERSION=4.14.1
+axe_js=.node/node_modules/axe-core/axe.min.js
+if [ ! -f "$axe_js" ] || ! grep -q "\"version\": \"$AXE_VERSION\"" .node/node_modules/axe-core/package.json; then
+    command -v npm >/dev/null || apt_install npm || die "npm is missing: install Node.js and npm, then run make setup again"
+    say "Installing axe-core $AXE_VERSION from the npm registry (accessibility checks)"
+    npm install --silent --no-audit --no-fund --prefix .node "axe-core@$AXE_VERSION" >/dev/null \
+        || die "could not install axe-core $AXE_VERSION from the npm registry"
+fi
+[ -f "$axe_js" ] || die "axe-core did not install ($axe_js is missing)"
+
 say "Setup complete. Next: make test, or make run"
