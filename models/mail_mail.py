@@ -53,3 +53,19 @@ class MailMail(models.Model):
             if progress.remaining:
                 note_work_left()  # the cron workers are woken for the rest once the job is released
         return result
+
+    def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
+        """Override of `mail` so that a payment link's email to an address typed for one sending
+        (no contact, so no notification: the email itself holds its state) says in the link's
+        *Messages Sent* whether it left. Only for such emails (not notifications, of a document
+        that sends links): the queue's other emails cost nothing here."""
+        typed = self.filtered(
+            lambda mail: not mail.is_notification and mail.model in ("account.move", "account.payment.link")
+        )
+        if typed:
+            # sudo: the link's technical log, found for the mail queue, whoever runs it.
+            logs = self.env["account.payment.link.message"].sudo().search([("mail_mail_id", "in", typed.ids)])
+            logs.modified(["mail_mail_id"])  # its state is read again from the email
+        return super()._postprocess_sent_message(
+            success_pids, failure_reason=failure_reason, failure_type=failure_type
+        )

@@ -201,7 +201,13 @@ class TestPaymentRace(BaseCase):
             Log = env["account.payment.link.message"]
             values = {"link_id": link.id, "company_id": ids["company"]}
             Log.create(
-                {**values, "channel": "sms", "recipient": "+14155550100", "sms_tracker_id": tracker.id}
+                {
+                    **values,
+                    "channel": "sms",
+                    "recipient": "+14155550100",
+                    "sms_tracker_id": tracker.id,
+                    "mail_notification_id": sms_notification.id,
+                }
             )
             Log.create({**values, "channel": "email", "recipient": link.partner_id.email,
                         "mail_notification_id": email_notification.id})  # fmt: skip

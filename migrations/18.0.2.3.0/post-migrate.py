@@ -23,6 +23,14 @@ def migrate(cr, version):
     )
     cr.execute(
         """
+        UPDATE account_payment_link_message log
+           SET mail_notification_id = tracker.mail_notification_id
+          FROM sms_tracker tracker
+         WHERE log.sms_tracker_id = tracker.id
+        """
+    )
+    cr.execute(
+        """
         UPDATE sms_tracker tracker
            SET paylink_error_code = log.error_code
           FROM account_payment_link_message log
