@@ -159,13 +159,12 @@ class AccountPaymentLinkSender(models.AbstractModel):
         if not self.env.context.get("paylink_no_cron_trigger"):
             # sudo: waking Odoo's SMS queue up; users may not read crons.
             self.env.ref("sms.ir_cron_sms_scheduler_action").sudo()._trigger()
-        # sudo: Odoo's trackers of these SMS (made with them, for those queued), which the logs read.
         trackers = (
             self.env["sms.tracker"]
-            .sudo()
+            .sudo()  # sudo: Odoo's technical trackers of these SMS (made with them), which the logs read
             .search_fetch([("sms_uuid", "in", sms_sudo.mapped("uuid"))], ["sms_uuid", "mail_notification_id"])
         )
-        tracker_ids = {tracker.sms_uuid: tracker for tracker in trackers}
+        trackers_by_uuid = {tracker.sms_uuid: tracker for tracker in trackers}
         # Odoo's own words for why an SMS was refused at once ("sms_number_format": "Wrong Number
         # Format"), in the user's language.
         reasons = dict(sms_sudo._fields["failure_type"]._description_selection(self.env))
@@ -173,9 +172,9 @@ class AccountPaymentLinkSender(models.AbstractModel):
             [
                 {"link_id": link.id, "company_id": link.company_id.id, "channel": "sms",
                  "recipient": sms.number, "sms_uuid": sms.uuid,
-                 **({"sms_tracker_id": tracker_ids[sms.uuid].id,
-                     "mail_notification_id": tracker_ids[sms.uuid].mail_notification_id.id}
-                    if sms.uuid in tracker_ids else
+                 **({"sms_tracker_id": trackers_by_uuid[sms.uuid].id,
+                     "mail_notification_id": trackers_by_uuid[sms.uuid].mail_notification_id.id}
+                    if sms.uuid in trackers_by_uuid else
                     {"initial_state": "failed",
                      "initial_failure_reason": reasons.get(sms.failure_type, sms.failure_type) or False}),
                  **(log_values or {})}

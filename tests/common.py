@@ -20,7 +20,7 @@ import secrets
 from pathlib import Path
 from unittest.mock import patch
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import new_test_user
 
 from .. import const
@@ -146,6 +146,32 @@ class PaylinkTestCommon(AccountTestInvoicingCommon):
     @staticmethod
     def token_of(link):
         return link.sudo().access_token
+
+    def make_terms(self, name, lines):
+        """Payment terms of ``lines``: ``(percent, days)`` each."""
+        return self.env["account.payment.term"].create(
+            {
+                "name": name,
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": percent, "nb_days": days})
+                    for percent, days in lines
+                ],
+            }
+        )
+
+    def make_posted_invoice(self, price=1000.0, terms=None, name="Work", invoice_date=None):
+        """A posted customer invoice of one untaxed line, for the suite's customer."""
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_date": invoice_date or fields.Date.today(),
+                "invoice_payment_term_id": terms.id if terms else False,
+                "invoice_line_ids": [Command.create({"name": name, "price_unit": price, "tax_ids": False})],
+            }
+        )
+        invoice.action_post()
+        return invoice
 
     def pay(self, invoice, amount):
         """Register a payment of ``amount`` on ``invoice`` the way an accountant would."""

@@ -11,7 +11,6 @@ fails, saying so.
 import json
 from pathlib import Path
 
-from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
 
 from .common import PaylinkPaymentCommon
@@ -63,27 +62,8 @@ class TestAccessibility(PaylinkPaymentCommon, HttpCase):
     def test_the_customers_pages_pass_axe(self):
         self.company.write({"street": "1 Main Street", "city": "Springfield", "phone": "+1 555 0100",
                             "email": "billing@example.com", "paylink_tip_custom": True})  # fmt: skip
-        terms = self.env["account.payment.term"].create(
-            {
-                "name": "30 % now, 70 % in 30 days",
-                "line_ids": [
-                    Command.create({"value": "percent", "value_amount": 30, "nb_days": 0}),
-                    Command.create({"value": "percent", "value_amount": 70, "nb_days": 30}),
-                ],
-            }
-        )
-        invoice = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.customer.id,
-                "invoice_date": fields.Date.today(),
-                "invoice_payment_term_id": terms.id,
-                "invoice_line_ids": [
-                    Command.create({"name": "Work", "price_unit": 1000.0, "tax_ids": False})
-                ],
-            }
-        )
-        invoice.action_post()
+        terms = self.make_terms("30 % now, 70 % in 30 days", [(30, 0), (70, 30)])
+        invoice = self.make_posted_invoice(terms=terms)
         link = self.make_link(link_type="invoice", move_id=invoice.id)
         token = self.token_of(link)
         self.check(f"/pay/{token}", "button[name=o_payment_submit_button]")

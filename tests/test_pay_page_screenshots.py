@@ -5,7 +5,6 @@ screenshots folder (``/tmp/odoo_tests/<database>/screenshots``)."""
 
 from unittest.mock import patch
 
-from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 
@@ -39,40 +38,23 @@ class TestPayPageScreenshots(PaylinkPaymentCommon, HttpCase):
         with patch.object(ChromeBrowser, "stop", screenshot_then_stop):
             self.browser_js(url, WAIT % {"ready": ready}, timeout=60)
 
-    def make_invoice(self, terms=None):
-        invoice = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.customer.id,
-                "invoice_date": fields.Date.today(),
-                "invoice_payment_term_id": terms and terms.id,
-                "invoice_line_ids": [
-                    Command.create({"name": "Garden work, May", "price_unit": 1000.0, "tax_ids": False})
-                ],
-            }
-        )
-        invoice.action_post()
-        return invoice
-
     def test_pay_pages_on_a_phone(self):
         self.company.write({"street": "1 Main Street", "city": "Springfield", "phone": "+1 555 0100",
                             "email": "billing@example.com", "paylink_tip_custom": True})  # fmt: skip
-        terms = self.env["account.payment.term"].create(
-            {
-                "name": "30 % now, 70 % in 30 days",
-                "line_ids": [
-                    Command.create({"value": "percent", "value_amount": 30, "nb_days": 0}),
-                    Command.create({"value": "percent", "value_amount": 70, "nb_days": 30}),
-                ],
-            }
+        terms = self.make_terms("30 % now, 70 % in 30 days", [(30, 0), (70, 30)])
+        link = self.make_link(
+            link_type="invoice", move_id=self.make_posted_invoice(name="Garden work, May", terms=terms).id
         )
-        link = self.make_link(link_type="invoice", move_id=self.make_invoice(terms).id)
         self.shoot(
             "paylink_phone_installment_",
             f"/pay/{self.token_of(link)}",
             "button[name=o_payment_submit_button]",
         )
-        agreed = self.make_link(link_type="invoice", move_id=self.make_invoice().id, requested_amount=400.0)
+        agreed = self.make_link(
+            link_type="invoice",
+            move_id=self.make_posted_invoice(name="Garden work, May").id,
+            requested_amount=400.0,
+        )
         self.shoot(
             "paylink_phone_agreed_", f"/pay/{self.token_of(agreed)}", "button[name=o_payment_submit_button]"
         )

@@ -1,6 +1,5 @@
 """The customer's flows in headless Chromium, paying with Odoo's Demo provider (payment_demo)."""
 
-from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
 
 from .common import PaylinkPaymentCommon
@@ -94,27 +93,8 @@ class TestPayToursOnAPhone(PaylinkPaymentCommon, HttpCase):
         """Issue 19.1: the page offers the next installment (chosen first) and the full amount, as
         Odoo's portal does; the tip and the total follow the amount chosen, and the amount chosen
         is the one paid."""
-        terms = self.env["account.payment.term"].create(
-            {
-                "name": "30 % now, 70 % in 30 days",
-                "line_ids": [
-                    Command.create({"value": "percent", "value_amount": 30, "nb_days": 0}),
-                    Command.create({"value": "percent", "value_amount": 70, "nb_days": 30}),
-                ],
-            }
-        )
-        invoice = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.customer.id,
-                "invoice_date": fields.Date.today(),
-                "invoice_payment_term_id": terms.id,
-                "invoice_line_ids": [
-                    Command.create({"name": "Work", "price_unit": 1000.0, "tax_ids": False})
-                ],
-            }
-        )
-        invoice.action_post()
+        terms = self.make_terms("30 % now, 70 % in 30 days", [(30, 0), (70, 30)])
+        invoice = self.make_posted_invoice(terms=terms)
         link = self.make_link(link_type="invoice", move_id=invoice.id)
         self.start_tour(f"/pay/{self.token_of(link)}", "account_payment_link_pay_installment")
         # The customer went back and forth, then paid the full amount (the server's default is
@@ -130,17 +110,7 @@ class TestPayToursOnAPhone(PaylinkPaymentCommon, HttpCase):
         the customer's page asks for it, of what is due, with the tip on it (a percentage, then an
         amount of their own, issue 19.4); exactly that is paid."""
         self.company.paylink_tip_custom = True
-        invoice = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.customer.id,
-                "invoice_date": fields.Date.today(),
-                "invoice_line_ids": [
-                    Command.create({"name": "Work", "price_unit": 1000.0, "tax_ids": False})
-                ],
-            }
-        )
-        invoice.action_post()
+        invoice = self.make_posted_invoice()
         wizard = (
             self.env["payment.link.wizard"]
             .with_user(self.user_accountant)
