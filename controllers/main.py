@@ -164,10 +164,17 @@ class PaymentLinkController(PaymentPortal):
             }
             for choice in choices
         }
+        balance = link_sudo.link_type == "balance"
+        company = link_sudo.company_id
         return {
             **self._paylink_get_layout_values(link_sudo),
             "currency": link_sudo.currency_id,
             "amount_due": link_sudo.amount,
+            # A balance link: the credits its amount subtracts, each on a line of its own, and the
+            # part the customer may pay (the company's choice).
+            "credits": link_sudo._paylink_get_balance_credits() if balance else [],
+            "balance_part": balance and company.paylink_balance_partial and not reason,
+            "balance_part_minimum": company.paylink_balance_minimum,
             # An agreed part of the invoice: what is due on it in all.
             "requested_of": request.env._(
                 "of %(due)s due on this invoice", due=link_sudo.currency_id.format(move_sudo.amount_residual)
@@ -191,7 +198,8 @@ class PaymentLinkController(PaymentPortal):
             "early_payment": early_payment,
             "payment_choices": choices,
             "payment_totals": json.dumps(totals),
-            "tip_custom": bool(tips and choices and link_sudo.company_id.paylink_tip_custom),
+            "tip_custom": bool(tips and choices and company.paylink_tip_custom),
+            "tip_percentages": json.dumps(tips),
             "tip_options": self._paylink_get_tip_options(link_sudo, choices[0]["amount"], tips)
             if tips and choices
             else [],

@@ -12,7 +12,7 @@ class PaymentLinkPaymentController(PaymentLinkController):
     @http.route(f"{PaymentLinkController._pay_url}/<string:token>/transaction", type="json", auth="public")
     def paylink_transaction(
         self, token, tip_percent=0, sms_consent=False, *, access_token=None, payment_choice=None,
-        tip_amount=None, **kwargs,
+        tip_amount=None, invoice_ids=None, part_amount=None, **kwargs,
     ):  # fmt: skip
         """Create the transaction of a link payment and return its processing values.
 
@@ -28,6 +28,10 @@ class PaymentLinkPaymentController(PaymentLinkController):
         :param bool sms_consent: whether the customer agreed to payment reminders by text.
         :param str payment_choice: the key of the amount chosen (``_paylink_get_payment_choices``);
             by default the one the page preselects.
+        :param list invoice_ids: on a balance link, the invoices the customer chose (by default
+            all those listed).
+        :param part_amount: on a balance link, the part of them the customer pays, when the
+            company allows it (by default all of it).
         :param str access_token: sent by Odoo's payment form; the link's token stands for it.
         :param dict kwargs: the payment form's values (provider, method or token, flow, ...).
         :return: the transaction's processing values.
@@ -59,6 +63,8 @@ class PaymentLinkPaymentController(PaymentLinkController):
             tip,
             choice=payment_choice,
             custom_tip=self._cast_as_float(tip_amount) if custom_tip else False,
+            invoice_ids=invoice_ids,
+            part_amount=self._cast_as_float(part_amount) if part_amount not in (None, "") else False,
         )
         form_values = self._paylink_get_payment_form_values(link_sudo, token, amount=values["amount"])
         if flow == "token" and option_id not in form_values["tokens_sudo"].ids:
@@ -102,13 +108,17 @@ class PaymentLinkPaymentController(PaymentLinkController):
             raise ValidationError(error.args[0]) from error
         return tx_sudo._get_processing_values()
 
-    def _paylink_prepare_transaction_values(self, link_sudo, tip_percent, choice=None, custom_tip=False):
+    def _paylink_prepare_transaction_values(
+        self, link_sudo, tip_percent, *, choice=None, custom_tip=False, invoice_ids=None, part_amount=False
+    ):
         """Return the amount, tip and documents of a new payment of this link, computed here.
 
         :param tip_percent: the tip the customer chose, one of the company's percentages or 0.
         :param custom_tip: the tip amount the customer entered instead (``None``: not a number),
             or ``False``.
         :param str choice: the key of the amount chosen, by default the one the page preselects.
+        :param list invoice_ids: a balance link's invoices chosen, by default all.
+        :param part_amount: the part of them paid (``None``: not a number), or ``False``.
         :return: dict with ``amount`` (tip included), ``tip_amount``, ``kind`` (of the amount
             chosen), ``invoices``.
         :raise ValidationError: when the link cannot take a payment now, or the amount or the tip
@@ -116,7 +126,7 @@ class PaymentLinkPaymentController(PaymentLinkController):
         """
         if reason := link_sudo._get_unavailable_reason():
             raise ValidationError(reason)
-        amount, kind = link_sudo._get_amount_to_pay(choice)
+        amount, kind, invoices = link_sudo._get_amount_to_pay(choice, invoice_ids, part_amount)
         offered = link_sudo._get_tips_offered(unavailable_reason=False)
         if custom_tip is not False:
             tip = link_sudo._get_custom_tip_amount(custom_tip, amount, offered=offered)
@@ -126,5 +136,5 @@ class PaymentLinkPaymentController(PaymentLinkController):
             "amount": link_sudo.currency_id.round(amount + tip),
             "tip_amount": tip,
             "kind": kind,
-            "invoices": link_sudo._get_open_invoices(),
+            "invoices": invoices,
         }

@@ -982,24 +982,92 @@ class AccountPaymentLink(models.Model):
         }
         return reasons.get(code, env._("There is nothing left to pay.")) if code else False
 
-    def _get_amount_to_pay(self, choice=None):
-        """Return what the customer pays now, before any tip, and the kind of amount: the amount of
-        ``choice`` among :meth:`_paylink_get_payment_choices` (by default the first, the one the
-        page preselects).
+    def _get_amount_to_pay(self, choice=None, invoice_ids=None, part_amount=False):
+        """Return what the customer pays now, before any tip, the kind of amount and the invoices
+        it pays: the amount of ``choice`` among :meth:`_paylink_get_payment_choices` (by default
+        the first, the one the page preselects); on a balance link, the invoices the customer
+        chose less their open credits (:meth:`_paylink_get_balance_payment`).
 
         :param str choice: the key of the amount the customer chose.
-        :return: ``(amount, kind)``.
+        :param list invoice_ids: a balance link's invoices the customer chose (by default all).
+        :param part_amount: the part of them the customer pays, when the company allows it
+            (``None``: not a number), or ``False`` for all of it.
+        :return: ``(amount, kind, invoices)``.
         :raise ValidationError: for a choice the link does not offer (now): the page was opened
             before what is due changed (an installment paid, another one overdue since).
         """
         self.ensure_one()
+        if self.link_type == "balance":
+            return self._paylink_get_balance_payment(invoice_ids, part_amount)
         choices = self._paylink_get_payment_choices()
         offered = choices[0] if not choice else next((c for c in choices if c["key"] == choice), None)
         if not offered:
             raise ValidationError(
                 self.env._("What is due has changed since this page was opened: reload it to see it.")
             )
-        return offered["amount"], offered["kind"]
+        return offered["amount"], offered["kind"], self._get_open_invoices()
+
+    def _paylink_get_balance_credits(self):
+        """Return a balance link's open credits (credit notes, unapplied payments), which its
+        amount subtracts from the invoices and a payment through it uses on them."""
+        self.ensure_one()
+        if self.link_type != "balance":
+            return self.env["account.move.line"]
+        return self.partner_id._paylink_get_open_credit_lines(self.company_id)
+
+    def _paylink_get_balance_payment(self, invoice_ids=None, part_amount=False):
+        """Return what a balance payment takes: the invoices the customer chose (by default all
+        of them) less the open credits, or the part of it the customer chose to pay (when the
+        company allows it, at least its minimum), in the company's currency.
+
+        :return: ``(amount, kind, invoices)``, kind ``full`` (every open invoice), ``chosen``
+            (some of them) or ``part`` (a part of those chosen).
+        :raise ValidationError: in the customer's words: an invoice no longer open (the page was
+            opened before), none chosen, credits that cover the invoices chosen, a part not allowed
+            or out of bounds.
+        """
+        self.ensure_one()
+        env = self.env
+        currency = self.currency_id
+        invoices = self._get_open_invoices()
+        chosen = invoices
+        if invoice_ids is not None:
+            if not isinstance(invoice_ids, list) or not all(isinstance(i, int) for i in invoice_ids):
+                raise ValidationError(env._("Choose the invoices to pay among those listed."))
+            chosen = invoices.filtered(lambda move: move.id in invoice_ids)
+            if len(chosen) != len(set(invoice_ids)):
+                raise ValidationError(
+                    env._("What is due has changed since this page was opened: reload it to see it.")
+                )
+            if not chosen:
+                raise ValidationError(env._("Choose at least one invoice to pay."))
+        credit = -sum(self._paylink_get_balance_credits().mapped("amount_residual"))
+        total = currency.round(sum(chosen.mapped("amount_residual_signed")) - credit)
+        if currency.compare_amounts(total, 0.0) <= 0:
+            raise ValidationError(
+                env._(
+                    "Your credit of %(credit)s covers the invoices chosen: there is nothing to pay for them.",
+                    credit=currency.format(credit),
+                )
+            )
+        kind = "full" if chosen == invoices else "chosen"
+        if part_amount is None:
+            raise ValidationError(env._("Enter the amount to pay as a number."))
+        if part_amount is False or currency.compare_amounts(part_amount, total) == 0:
+            return total, kind, chosen
+        company = self.company_id
+        if not company.paylink_balance_partial:
+            raise ValidationError(env._("This link takes the whole of the invoices chosen."))
+        low = min(company.paylink_balance_minimum, total)
+        if currency.compare_amounts(part_amount, low) < 0 or currency.compare_amounts(part_amount, total) > 0:
+            raise ValidationError(
+                env._(
+                    "Enter an amount between %(low)s and %(high)s.",
+                    low=currency.format(low),
+                    high=currency.format(total),
+                )
+            )
+        return currency.round(part_amount), "part", chosen
 
     def _paylink_get_payment_choices(self):
         """Return the amounts the customer may pay now, as Odoo's portal offers them for the same

@@ -54,7 +54,8 @@ class PaymentTransaction(models.Model):
     )
     paylink_payment_kind = fields.Selection(
         [("installment", "Next Installment"), ("overdue", "Overdue Installments"), ("full", "Full Amount"),
-         ("epd", "Full Amount, Discounted"), ("agreed", "Amount Requested")],
+         ("epd", "Full Amount, Discounted"), ("agreed", "Amount Requested"), ("chosen", "Invoices Chosen"),
+         ("part", "Part of the Invoices Chosen")],
         string="Amount Chosen",
         readonly=True,
         help="What the customer chose to pay on the link's page.",
@@ -311,18 +312,11 @@ class PaymentTransaction(models.Model):
         )
         if not invoice_lines:
             return invoice_lines, Line
-        link = self.paylink_id
         # sudo: the accounting consequence of the recorded payment, whoever post-processes it.
-        credits = Line.sudo().search(
-            [
-                ("company_id", "=", link.company_id.id),
-                ("partner_id", "child_of", link.partner_id.commercial_partner_id.id),
-                ("account_id", "in", invoice_lines.account_id.ids),
-                ("parent_state", "=", "posted"),
-                ("reconciled", "=", False),
-                ("amount_residual", "<", 0.0),
-            ],
-            order="date, id",
+        credits = (
+            self.paylink_id.sudo()
+            ._paylink_get_balance_credits()
+            .filtered(lambda line: line.account_id in invoice_lines.account_id)
         )
         return invoice_lines, credits
 

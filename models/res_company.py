@@ -72,6 +72,17 @@ class ResCompany(models.Model):
         default=30,
         help="Days a new link stays valid; 0 means links never expire. Balance links never expire.",
     )
+    paylink_balance_partial = fields.Boolean(
+        string="Part of a Balance",
+        help="Let customers pay part of the invoices they chose on a balance link (at least the "
+        "minimum below); the payment goes to the oldest due first.",
+    )
+    paylink_balance_minimum = fields.Monetary(
+        string="Minimum Part",
+        currency_field="currency_id",
+        help="The least a customer may pay of a balance at once (the whole of what they chose, when "
+        "that is less).",
+    )
     paylink_tips_enabled = fields.Boolean(string="Offer Tips")
     paylink_tip_custom = fields.Boolean(
         string="Custom Tip Amount",
@@ -165,6 +176,13 @@ class ResCompany(models.Model):
             hours = (company.paylink_reminder_quiet_start, company.paylink_reminder_quiet_end)
             if any(not 0 <= hour < 24 for hour in hours):
                 raise ValidationError(_("Quiet hours are hours of the day, from 00:00 to 23:59."))
+
+    @api.constrains("paylink_balance_minimum")
+    def _check_paylink_balance_minimum(self):
+        if any(
+            company.currency_id.compare_amounts(company.paylink_balance_minimum, 0.0) < 0 for company in self
+        ):
+            raise ValidationError(_("The minimum part of a balance cannot be negative."))
 
     @api.constrains("paylink_expiry_days")
     def _check_paylink_expiry_days(self):

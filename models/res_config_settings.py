@@ -37,6 +37,8 @@ class ResConfigSettings(models.TransientModel):
     paylink_tip_percentages = fields.Char(related="company_id.paylink_tip_percentages", readonly=False)
     paylink_tips_link_types = fields.Selection(related="company_id.paylink_tips_link_types", readonly=False)
     paylink_tip_custom = fields.Boolean(related="company_id.paylink_tip_custom", readonly=False)
+    paylink_balance_partial = fields.Boolean(related="company_id.paylink_balance_partial", readonly=False)
+    paylink_balance_minimum = fields.Monetary(related="company_id.paylink_balance_minimum", readonly=False)
     paylink_offer_saved_methods = fields.Boolean(
         related="company_id.paylink_offer_saved_methods", readonly=False
     )

@@ -72,10 +72,12 @@ class ResPartner(models.Model):
         """Return ``{(commercial partner id, company id): open receivable balance}`` of these
         customers in ``companies``.
 
-        The balance is in the company currency: the unreconciled receivable of posted entries, so
-        credit notes and unapplied payments lower it (and may make it negative: a credit). Invoices
-        that cannot be paid through a link (their payment blocked by an accountant, legacy) are left
-        out: a balance link does not ask for them.
+        The balance is in the company currency: what the balance page lists, the open invoices a
+        link may take a payment for less the open credits (:meth:`_paylink_get_open_credit_lines`:
+        credit notes, unapplied payments), so it may be negative (a credit). Invoices that cannot
+        be paid through a link (their payment blocked by an accountant, legacy) are left out: a
+        balance link does not ask for them; so are other debits (a journal entry), which the page
+        could not show as an invoice to pay.
         """
         if not self or not companies:
             return {}
@@ -86,10 +88,12 @@ class ResPartner(models.Model):
                 ("account_type", "=", "asset_receivable"),
                 ("parent_state", "=", "posted"),
                 ("reconciled", "=", False),
-                # Customer invoices count while payable (not blocked, legacy...); credit notes and
-                # payments always lower the balance.
+                # Customer invoices count while payable (not blocked, legacy...); credits (credit
+                # notes, payments) always lower the balance.
                 "|",
-                ("move_id.move_type", "!=", "out_invoice"),
+                ("amount_residual", "<", 0.0),
+                "&",
+                ("move_id.move_type", "=", "out_invoice"),
                 ("move_id.payment_state", "in", PAYLINK_PAYABLE_STATES),
             ],
             groupby=["partner_id", "company_id"],
@@ -112,6 +116,23 @@ class ResPartner(models.Model):
                 *self.env["account.move"]._paylink_get_payable_domain(),
             ],
             order="invoice_date_due asc, invoice_date asc, id asc",
+        )
+
+    def _paylink_get_open_credit_lines(self, company):
+        """Return the customer's open credits in ``company``, oldest first: the receivable lines
+        of credit notes and unapplied payments not used yet, found as Odoo's *Outstanding credits*
+        of an invoice are. A balance payment uses them on the invoices it pays."""
+        self.ensure_one()
+        return self.env["account.move.line"].search(
+            [
+                ("company_id", "=", company.id),
+                ("partner_id", "child_of", self.commercial_partner_id.id),
+                ("account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("amount_residual", "<", 0.0),
+            ],
+            order="date, id",
         )
 
     def _paylink_get_or_create_balance_link(self):

@@ -2,6 +2,7 @@ from . import test_access
 from . import test_harness
 from . import test_i18n
 from . import test_hub_tour
+from . import test_balance_choice
 from . import test_installments
 from . import test_invoice_integration
 from . import test_lifecycle

@@ -217,7 +217,7 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
         token = self.token_of(link)
         doc = self.get_document(token)
         invoices = self.one(doc, f"//table[{has_class('o_paylink_open_invoices')}]").xpath(
-            "./tbody/tr/td[1]/a"
+            f"./tbody/tr[{has_class('o_paylink_balance_invoice')}]/td[2]/a"
         )
         self.assertEqual([a.text_content().strip() for a in invoices], [older.name, self.invoice.name])
         self.assertEqual(

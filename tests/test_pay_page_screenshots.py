@@ -1,7 +1,8 @@
 """Screenshots of the customer's page on a phone, for a person to look at: an invoice in
-installments, an amount agreed, the success page with its downloads, the 404 page. Not part of
-`make test` (its own tag): `TEST_TAGS=paylink_screenshots make test`; the PNG files land in Odoo's
-screenshots folder (``/tmp/odoo_tests/<database>/screenshots``)."""
+installments, an amount agreed, a balance with its invoices to tick and a credit, the success
+page with its downloads, the 404 page. Not part of `make test` (its own tag):
+`TEST_TAGS=paylink_screenshots make test`; the PNG files land in Odoo's screenshots folder
+(``/tmp/odoo_tests/<database>/screenshots``)."""
 
 from unittest.mock import patch
 
@@ -57,6 +58,14 @@ class TestPayPageScreenshots(PaylinkPaymentCommon, HttpCase):
         )
         self.shoot(
             "paylink_phone_agreed_", f"/pay/{self.token_of(agreed)}", "button[name=o_payment_submit_button]"
+        )
+        self.init_invoice(
+            "out_invoice", partner=self.customer, amounts=[50.0], invoice_date="2010-01-01", post=True
+        )
+        self.init_invoice("out_refund", partner=self.customer, amounts=[30.0], post=True)
+        balance = self.make_link(link_type="balance", partner_id=self.customer.id)
+        self.shoot(
+            "paylink_phone_balance_", f"/pay/{self.token_of(balance)}", "button[name=o_payment_submit_button]"
         )
         self.pay_link(agreed, tip_percent="custom", tip_amount="10")
         self.shoot("paylink_phone_success_", f"/pay/{self.token_of(agreed)}/return", ".o_paylink_downloads")

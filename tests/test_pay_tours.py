@@ -126,3 +126,27 @@ class TestPayToursOnAPhone(PaylinkPaymentCommon, HttpCase):
         self.assertEqual(tx.paylink_payment_kind, "agreed")
         self.assertEqual((invoice.payment_state, invoice.amount_residual), ("partial", 600.0))
         self.assertEqual(link.state, "paid")
+
+    def test_a_balance_where_the_customer_chooses_the_invoices(self):
+        """Issue 19.3: three invoices ticked, a credit note and an unapplied payment as lines; the
+        customer unticks one (and sees when the credits cover what is left), pays the others: the
+        route computed the amount from the invoices chosen, and exactly those are paid."""
+        oldest = self.init_invoice(
+            "out_invoice", partner=self.customer, amounts=[50.0], invoice_date="2010-01-01", post=True
+        )
+        middle = self.init_invoice(
+            "out_invoice", partner=self.customer, amounts=[80.0], invoice_date="2011-01-01", post=True
+        )
+        credit_note = self.init_invoice("out_refund", partner=self.customer, amounts=[30.0], post=True)
+        unapplied = self.env["account.payment"].create(
+            {"payment_type": "inbound", "partner_type": "customer", "partner_id": self.customer.id,
+             "amount": 20.0, "journal_id": self.company_data["default_journal_bank"].id}
+        )  # fmt: skip
+        unapplied.action_post()
+        link = self.make_link(link_type="balance", partner_id=self.customer.id)
+        self.start_tour(f"/pay/{self.token_of(link)}", "account_payment_link_pay_balance_choice")
+        tx = link.sudo().transaction_ids
+        self.assertEqual((tx.state, tx.amount, tx.paylink_payment_kind), ("done", 115.0, "chosen"))
+        self.assertEqual(tx.invoice_ids, oldest | self.invoice)
+        self.assertEqual([m.amount_residual for m in (oldest, self.invoice, middle)], [0.0, 0.0, 80.0])
+        self.assertEqual((credit_note.amount_residual, unapplied.move_id.amount_residual), (0.0, 0.0))

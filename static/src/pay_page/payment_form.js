@@ -15,14 +15,18 @@ PaymentForm.include({
         }
         const form = this.paylinkPage.querySelector(".o_paylink_form");
         this.paylinkTotals = JSON.parse(form?.dataset.paylinkTotals || "{}");
+        // A balance page: the tips are percentages of the invoices the customer ticks.
+        this.paylinkTips = form?.dataset.paylinkTips ? JSON.parse(form.dataset.paylinkTips) : null;
         for (const radio of this.paylinkPage.querySelectorAll(
-            "input[name=tip_percent], input[name=payment_choice]"
+            "input[name=tip_percent], input[name=payment_choice], input[name=paylink_invoice]"
         )) {
             radio.addEventListener("change", () => this._paylinkApplyChoices());
         }
-        this.paylinkPage
-            .querySelector("input[name=tip_amount]")
-            ?.addEventListener("input", () => this._paylinkApplyChoices());
+        for (const input of this.paylinkPage.querySelectorAll(
+            "input[name=tip_amount], input[name=part_amount]"
+        )) {
+            input.addEventListener("input", () => this._paylinkApplyChoices());
+        }
         // What the browser may have restored (back button): the shown total follows the radios.
         this._paylinkApplyChoices();
     },
@@ -32,6 +36,9 @@ PaymentForm.include({
      * @returns {Object|undefined} The chosen amount's and tip's total, from the page's totals.
      */
     _paylinkGetTotal() {
+        if (this.paylinkTips) {
+            return this._paylinkGetBalanceTotal();
+        }
         const choice = this.paylinkPage.querySelector("input[name=payment_choice]:checked");
         const tip = this.paylinkPage.querySelector("input[name=tip_percent]:checked");
         const tips = choice
@@ -55,23 +62,99 @@ PaymentForm.include({
         if (!base) {
             return undefined;
         }
+        return this._paylinkMakeTotal(base, base.amount, this._paylinkGetEnteredTip());
+    },
+
+    /**
+     * @private
+     * @returns {number} The tip the customer entered, 0 when none or not a number.
+     */
+    _paylinkGetEnteredTip() {
         const entered = parseFloat(this.paylinkPage.querySelector("input[name=tip_amount]")?.value);
-        const tip = Number.isFinite(entered) && entered > 0 ? entered : 0;
-        const factor = base.amount ? base.minor_amount / base.amount : 100;
+        return Number.isFinite(entered) && entered > 0 ? entered : 0;
+    },
+
+    /**
+     * The total of a balance page: the invoices ticked less the credits (or the part the customer
+     * entered, when the company allows it), plus the tip. The server computes it again.
+     *
+     * @private
+     * @returns {Object|undefined} The total, with ``base`` (before the tip), ``base_label``,
+     *     ``empty`` (nothing to pay for the invoices ticked) and ``tips`` (each tip's label).
+     */
+    _paylinkGetBalanceTotal() {
+        const reference = this.paylinkTotals.full?.["0"];
+        if (!reference) {
+            return undefined;
+        }
+        const factor = this._paylinkGetFactor(reference);
+        const credit = parseFloat(
+            this.paylinkPage.querySelector(".o_paylink_form").dataset.paylinkCredit || "0"
+        );
+        let base = -credit;
+        for (const box of this.paylinkPage.querySelectorAll("input[name=paylink_invoice]:checked")) {
+            base += parseFloat(box.dataset.amount);
+        }
+        base = Math.round(base * factor) / factor;
+        const empty = base <= 0;
+        const part = parseFloat(this.paylinkPage.querySelector("input[name=part_amount]")?.value);
+        if (!empty && Number.isFinite(part) && part > 0 && part < base) {
+            base = Math.round(part * factor) / factor;
+        }
+        const tipOf = (percent) => Math.round(((base * percent) / 100) * factor) / factor;
+        const tipRadio = this.paylinkPage.querySelector("input[name=tip_percent]:checked");
+        let tip = 0;
+        if (tipRadio?.value === "custom") {
+            tip = this._paylinkGetEnteredTip();
+        } else if (tipRadio) {
+            tip = tipOf(parseFloat(tipRadio.value) || 0);
+        }
+        const total = this._paylinkMakeTotal(reference, Math.max(base, 0), tip);
+        total.empty = empty;
+        total.base_label = this._paylinkMakeTotal(reference, Math.max(base, 0), 0).label;
+        total.tips = Object.fromEntries(
+            this.paylinkTips.map((percent) => [
+                String(percent),
+                { tip_label: this._paylinkMakeTotal(reference, 0, tipOf(percent)).tip_label },
+            ])
+        );
+        return total;
+    },
+
+    /**
+     * @private
+     * @param {Object} reference A total computed by the server, for its currency's minor units.
+     * @returns {number} The number of minor units in one unit of the currency.
+     */
+    _paylinkGetFactor(reference) {
+        return reference.amount ? reference.minor_amount / reference.amount : 100;
+    },
+
+    /**
+     * A total shown as the page shows amounts, in the reference's currency and format.
+     *
+     * @private
+     * @param {Object} reference A total computed by the server (its label is the format).
+     * @param {number} amount The amount before the tip.
+     * @param {number} tip
+     * @returns {Object} ``amount``, ``minor_amount``, ``label`` and ``tip_label``.
+     */
+    _paylinkMakeTotal(reference, amount, tip) {
+        const factor = this._paylinkGetFactor(reference);
         const digits = Math.max(0, Math.round(Math.log10(factor)));
         const format = (value) =>
-            base.label.replace(
+            reference.label.replace(
                 /\d[\d.,\u00a0\u202f ]*\d|\d/,
                 new Intl.NumberFormat((document.documentElement.lang || "en-US").replace("_", "-"), {
                     minimumFractionDigits: digits,
                     maximumFractionDigits: digits,
                 }).format(value)
             );
-        const amount = Math.round((base.amount + tip) * factor) / factor;
+        const total = Math.round((amount + tip) * factor) / factor;
         return {
-            amount,
-            minor_amount: Math.round(amount * factor),
-            label: format(amount),
+            amount: total,
+            minor_amount: Math.round(total * factor),
+            label: format(total),
             tip_label: format(tip),
         };
     },
@@ -95,13 +178,20 @@ PaymentForm.include({
         if (label) {
             label.textContent = total.label;
         }
+        if (total.base_label) {
+            // A balance page: the amount due follows the invoices ticked.
+            this.paylinkPage.querySelector(".o_paylink_amount_due").textContent = total.base_label;
+            this.paylinkPage
+                .querySelector(".o_paylink_balance_empty")
+                ?.classList.toggle("d-none", !total.empty);
+        }
         const payLabel = this.paylinkPage.querySelector(".o_paylink_form")?.dataset.paylinkPayLabel;
         const button = this.el.querySelector("button[name=o_payment_submit_button]");
         if (button && payLabel) {
             button.textContent = payLabel.replace("{amount}", total.label);
         }
         const choice = this.paylinkPage.querySelector("input[name=payment_choice]:checked");
-        const tips = choice ? this.paylinkTotals[choice.value] : {};
+        const tips = total.tips || (choice ? this.paylinkTotals[choice.value] : {});
         for (const radio of this.paylinkPage.querySelectorAll("input[name=tip_percent]")) {
             const tipLabel = this.paylinkPage.querySelector(
                 `label[for="${radio.id}"] .o_paylink_tip_amount`
@@ -154,6 +244,15 @@ PaymentForm.include({
             const choice = this.paylinkPage.querySelector("input[name=payment_choice]:checked");
             if (choice) {
                 params.payment_choice = choice.value;
+            }
+            if (this.paylinkTips) {
+                params.invoice_ids = [
+                    ...this.paylinkPage.querySelectorAll("input[name=paylink_invoice]:checked"),
+                ].map((box) => parseInt(box.value));
+                const part = this.paylinkPage.querySelector("input[name=part_amount]")?.value;
+                if (part) {
+                    params.part_amount = part;
+                }
             }
             params.sms_consent = Boolean(
                 this.paylinkPage.querySelector("input[name=sms_consent]:checked")

@@ -46,6 +46,29 @@ registry.category("web_tour.tours").add("account_payment_link_pay_balance", {
     ],
 });
 
+const invoiceBox = (row) => `.o_paylink_balance_invoice:nth-child(${row}) label.o_paylink_check`;
+
+registry.category("web_tour.tours").add("account_payment_link_pay_balance_choice", {
+    steps: () => [
+        { content: "Three invoices, all ticked", trigger: ".o_paylink_balance_invoice:nth-child(3) input:checked" },
+        { content: "The credit note is a line", trigger: ".o_paylink_credit_line:contains('Credit note')" },
+        { content: "The unapplied payment too", trigger: ".o_paylink_credit_line:contains('not applied yet')" },
+        { content: "The balance is due", trigger: ".o_paylink_amount_due:contains('195.00')" },
+        { content: "Not the second invoice", trigger: invoiceBox(2), run: "click" },
+        { content: "The total follows", trigger: ".o_paylink_amount_due:contains('115.00')" },
+        { content: "Not the last one either", trigger: invoiceBox(3), run: "click" },
+        { content: "The credits cover the first one", trigger: ".o_paylink_balance_empty:not(.d-none)" },
+        { content: "The last one after all", trigger: invoiceBox(3), run: "click" },
+        { content: "Nothing to warn about", trigger: ".o_paylink_form:not(:has(.o_paylink_balance_empty:not(.d-none)))" },
+        {
+            content: "The button says what it pays",
+            trigger: "button[name=o_payment_submit_button]:contains('115.00')",
+        },
+        ...demoPaySteps("done"),
+        success("115.00"),
+    ],
+});
+
 registry.category("web_tour.tours").add("account_payment_link_pay_failed_then_success", {
     steps: () => [
         ...demoPaySteps("error"),
