@@ -22,7 +22,12 @@ ODOO_KNOWN = {}
 
 CHECK = """
 (async () => {
-    for (let i = 0; i < 100 && !document.querySelector(%(ready)s); i++) {
+    // The page's scripts have run too (Odoo's lazy loader is done): what they change is checked.
+    const ready = () =>
+        document.querySelector(%(ready)s)
+        && document.readyState === "complete"
+        && !document.body.classList.contains("o_lazy_js_waiting");
+    for (let i = 0; i < 100 && !ready(); i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const results = await axe.run(document, {

@@ -13,6 +13,11 @@ PaymentForm.include({
         if (!this.paylinkPage) {
             return;
         }
+        // Odoo's form icons (payment's `payment.form_icon`) get an aria-label from Bootstrap's
+        // tooltip but no role: screen readers are told they are images (axe: aria-prohibited-attr).
+        for (const icon of this.el.querySelectorAll("i.fa[aria-label]:not([role])")) {
+            icon.setAttribute("role", "img");
+        }
         const form = this.paylinkPage.querySelector(".o_paylink_form");
         this.paylinkTotals = JSON.parse(form?.dataset.paylinkTotals || "{}");
         // A balance page: the tips are percentages of the invoices the customer ticks.
