@@ -126,6 +126,34 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
         doc = self.get_document(self.token_of(link))
         self.assertFalse(doc.xpath(f"//div[{has_class('o_paylink_header')}]//img"))
 
+    def test_the_pages_load_the_light_scripts_deferred(self):
+        """Issue 19.6: a link's pages (and its 404) load the pay page's bundle, deferred, not
+        Odoo's whole lazy frontend bundle; Odoo's own portal page keeps its bundles. The tours,
+        which run on this bundle, prove that the page works with it."""
+
+        def scripts(response):
+            self.assertIn(response.status_code, (200, 404))
+            doc = html.fromstring(response.content)
+            return {
+                (script.get("src") or script.get("data-src") or "").split("/")[-1]: script
+                for script in doc.xpath("//script[@src or @data-src]")
+            }
+
+        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
+        for url in (f"/pay/{self.token_of(link)}", "/pay/" + "A" * 43):
+            with self.subTest(url=url[:8]):
+                loaded = scripts(self.url_open(url, allow_redirects=False))
+                ours = loaded.get("account_payment_link.assets_pay_page.min.js")
+                self.assertIsNotNone(ours, sorted(loaded))
+                self.assertEqual((ours.get("defer"), ours.get("data-src")), ("defer", None))
+                self.assertNotIn("web.assets_frontend_lazy.min.js", loaded)
+        self.invoice._portal_ensure_token()
+        portal = scripts(
+            self.url_open(f"/my/invoices/{self.invoice.id}?access_token={self.invoice.access_token}")
+        )
+        self.assertIn("web.assets_frontend_lazy.min.js", portal)
+        self.assertNotIn("account_payment_link.assets_pay_page.min.js", portal)
+
     def test_invoice_pdf_download_is_limited_to_the_link(self):
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
         other = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
