@@ -26,10 +26,16 @@ class GzipProxy:
                 pass
 
             def do_GET(self):
-                proxy.forward(self)
+                self.forward()
 
             def do_POST(self):
-                proxy.forward(self)
+                self.forward()
+
+            def forward(self):
+                try:
+                    proxy.forward(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the browser left the page (a blank one, next)
 
         self.upstream_port = upstream_port
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

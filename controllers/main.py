@@ -19,6 +19,7 @@ class PaymentLinkController(PaymentPortal):
     _page_fields = [
         "access_token", "state", "expiry_date", "link_type", "company_id", "partner_id", "move_id",
         "currency_id", "custom_amount", "description", "paid_date", "payment_id", "first_opened_date", "name",
+        "requested_amount", "amount_paid", "replaced_by_id", "needs_review",
     ]  # fmt: skip
 
     # === PAGES === #
