@@ -236,6 +236,23 @@ def make_machine(case):
                 # Refused: the page says why (never a silent refusal).
                 assert link.sudo()._get_unavailable_reason(), body
 
+        @rule(pick=st.sampled_from([(0,), (1,), (0, 1)]), part=st.sampled_from([False, "5", "25"]))
+        def customer_pays_some_invoices_of_the_balance(self, pick, part):
+            """On the balance link, the customer ticks some of the invoices (those still listed)
+            and may pay part of them (the company allows it, 5.00 at least)."""
+            link = self.balance_link()
+            if not link:
+                return
+            listed = link.sudo()._get_open_invoices()
+            chosen = [self.invoices[index].id for index in pick if self.invoices[index] in listed]
+            params = {"invoice_ids": chosen, **({"part_amount": part} if part else {})}
+            body = case.start_payment(link, **params)
+            if "result" in body:
+                self.references.append(body["result"]["reference"])
+            else:
+                # Refused in words: nothing ticked, credits that cover it, a part above it...
+                assert body["error"]["data"]["message"], body
+
         @rule(index=st.integers(0, 1))
         def customer_starts_a_payment_on_odoos_portal(self, index):
             invoice = self.invoices[index]
@@ -392,13 +409,15 @@ class TestLifecycleProperties(PaylinkPaymentCommon, HttpCase):
 
     def test_invariants_hold_over_random_sequences(self):
         """After every step of random sequences of payments (installments and full amounts),
-        refunds, revocations, regenerations, expiries, manual payments, re-postings and portal
-        payments: the payments recorded are the
+        refunds, revocations, regenerations, expiries, manual payments, re-postings, portal
+        payments and balance payments of some invoices or part of them: the payments recorded are the
         transactions done; money left unapplied is flagged on a link; at most one live link per
         invoice and one live balance link; a dead token never serves; a paid link stays paid and
         its amount is its payments."""
         # Tips would be a second amount beside the invoices: the sequences pay without them.
         self.company.paylink_tips_enabled = False
+        # Balance links let the customer choose the invoices and pay part of them (issue 19.3).
+        self.company.write({"paylink_balance_partial": True, "paylink_balance_minimum": 5.0})
         machine = seed(SEED)(make_machine(self))
         report = []
         started = time.monotonic()
