@@ -43,41 +43,11 @@
         "web.assets_backend": [
             "account_payment_link/static/src/hub/**/*",
         ],
-        # The pay page's scripts: Odoo's frontend scripts but the editors and the pickers no page
-        # of a link shows (measured in bench/bench_pay_page.py; the README says what it saves).
-        # The modules that import them go too; the tours, which run every customer page, prove
-        # that nothing the page needs went with them.
+        # The pay page's scripts: Odoo's frontend scripts, trimmed to what a link's page runs by
+        # models/ir_asset.py (the addons it needs, less the folders no link page uses, plus
+        # whatever those import), whatever addons the database has.
         "account_payment_link.assets_pay_page": [
             ("include", "web.assets_frontend_lazy"),
-            ("remove", "web_editor/static/src/**/*"),
-            ("remove", "html_editor/static/src/**/*"),
-            ("remove", "web_unsplash/static/src/**/*"),
-            ("remove", "web/static/src/core/tree_editor/**/*"),
-            ("remove", "web/static/src/core/domain_selector/**/*"),
-            ("remove", "web/static/src/core/domain_selector_dialog/**/*"),
-            ("remove", "web/static/src/core/expression_editor/**/*"),
-            ("remove", "web/static/src/core/expression_editor_dialog/**/*"),
-            ("remove", "web/static/src/core/model_field_selector/**/*"),
-            ("remove", "web/static/src/core/record_selectors/**/*"),
-            ("remove", "web/static/src/core/emoji_picker/**/*"),
-            ("remove", "web/static/src/core/colorpicker/**/*"),
-            ("remove", "web/static/src/core/file_viewer/**/*"),
-            ("remove", "web/static/src/core/signature/**/*"),
-            ("remove", "portal/static/src/signature_form/**/*"),
-            ("remove", "web/static/src/core/barcode/**/*"),
-            ("remove", "web/static/src/core/commands/**/*"),
-            ("remove", "web/static/src/core/datetime/**/*"),
-            ("remove", "web/static/src/core/debug/**/*"),
-            ("remove", "web/static/src/core/file_upload/**/*"),
-            ("remove", "web/static/src/core/notebook/**/*"),
-            ("remove", "web/static/src/core/pager/**/*"),
-            ("remove", "web/static/src/core/tags_list/**/*"),
-            ("remove", "web/static/src/core/install_scoped_app/**/*"),
-            ("remove", "web/static/src/core/select_menu/**/*"),
-            ("remove", "web/static/src/webclient/**/*"),
-            ("remove", "bus/static/src/**/*"),
-            ("remove", "account/static/src/helpers/account_tax.js"),
-            ("remove", "account/static/src/components/tests_shared_js_python/**/*"),
         ],
         "web.assets_tests": [
             "account_payment_link/static/tests/tours/*.js",

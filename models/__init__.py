@@ -10,6 +10,7 @@ from . import res_config_settings
 from . import res_partner
 from . import sms_sms
 from . import sms_tracker
+from . import ir_asset
 from . import ir_cron
 from . import mail_mail
 from . import mail_notification

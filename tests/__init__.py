@@ -23,4 +23,5 @@ from . import test_twilio_callbacks
 from . import test_sms_company
 from . import test_settings_screenshots
 from . import test_pay_page_screenshots
+from . import test_pay_page_assets
 from . import test_accessibility

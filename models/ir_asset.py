@@ -1,0 +1,98 @@
+import posixpath
+import re
+
+from odoo import models, tools
+
+PAY_PAGE_BUNDLE = "account_payment_link.assets_pay_page"
+
+# The addons whose frontend scripts a link's page runs: Odoo's web core and its tours (which the
+# tests run on the page), the portal, accounting, payments and every payment provider, and ours.
+# Other addons' frontend scripts (a website's, a live chat's...) serve their own pages.
+KEPT_ADDONS = {"web", "web_tour", "portal", "account", "payment", "account_payment", "account_payment_link"}
+KEPT_ADDON_PREFIX = "payment_"
+
+# Folders of those addons no link page uses: the editors and selectors of the web client, its
+# pickers, file viewer, signature, barcode scanner, command palette and web client shell.
+DROPPED = (
+    "/web/static/src/core/tree_editor/",
+    "/web/static/src/core/domain_selector/",
+    "/web/static/src/core/domain_selector_dialog/",
+    "/web/static/src/core/expression_editor/",
+    "/web/static/src/core/expression_editor_dialog/",
+    "/web/static/src/core/model_field_selector/",
+    "/web/static/src/core/record_selectors/",
+    "/web/static/src/core/emoji_picker/",
+    "/web/static/src/core/colorpicker/",
+    "/web/static/src/core/file_viewer/",
+    "/web/static/src/core/signature/",
+    "/web/static/src/core/barcode/",
+    "/web/static/src/core/commands/",
+    "/web/static/src/core/datetime/",
+    "/web/static/src/core/debug/",
+    "/web/static/src/core/file_upload/",
+    "/web/static/src/core/notebook/",
+    "/web/static/src/core/pager/",
+    "/web/static/src/core/tags_list/",
+    "/web/static/src/core/install_scoped_app/",
+    "/web/static/src/core/select_menu/",
+    "/web/static/src/webclient/",
+    "/portal/static/src/signature_form/",
+    "/account/static/src/helpers/account_tax.js",
+    "/account/static/src/components/tests_shared_js_python/",
+)
+
+IMPORT = re.compile(r"""(?:\bfrom|\bimport)\s*["']((?:@|\.\.?/)[^"']+)["']""")
+
+
+def _module_name(path):
+    """The name Odoo's module loader gives the ES module at ``path`` (``/web/static/src/x.js``
+    is ``@web/x``)."""
+    addon, _static, folder, *rest = path.strip("/").split("/")
+    name = "/".join(rest) if folder == "src" else "/".join([_static, folder, *rest])
+    return f"@{addon}/{name.removesuffix('.js')}"
+
+
+def _trim_pay_page_assets(paths):
+    """Return the pay page's asset paths: ``paths`` (Odoo's frontend scripts, as installed) less
+    the other addons' and the folders in ``DROPPED``, plus every module a kept one imports,
+    wherever it is, so that no import is ever left unresolved, whatever addons are installed.
+
+    :param list paths: ``ir.asset._get_asset_paths`` tuples ``(path, full path, bundle, mtime)``.
+    """
+
+    def kept(path):
+        addon = path.strip("/").split("/", 1)[0]
+        return (addon in KEPT_ADDONS or addon.startswith(KEPT_ADDON_PREFIX)) and not path.startswith(DROPPED)
+
+    scripts = {_module_name(entry[0]): entry for entry in paths if entry[0].endswith(".js")}
+    keep = {entry[0] for entry in paths if kept(entry[0])}
+    queue = [name for name, entry in scripts.items() if entry[0] in keep]
+    while queue:
+        name = queue.pop()
+        with tools.file_open(scripts[name][1], "r", filter_ext=(".js",)) as source:
+            imports = IMPORT.findall(source.read())
+        for spec in imports:
+            imported = spec
+            if spec.startswith("."):
+                imported = "@" + posixpath.normpath(posixpath.join(posixpath.dirname(name[1:]), spec))
+            imported = imported.removesuffix(".js")
+            target = scripts.get(imported) or scripts.get(f"{imported}/index")
+            if target and target[0] not in keep:
+                # Imported by a module the page runs: it comes back, with its own imports and
+                # the templates beside it.
+                keep.add(target[0])
+                queue.append(_module_name(target[0]))
+                folder = posixpath.dirname(target[0]) + "/"
+                keep.update(e[0] for e in paths if e[0].endswith(".xml") and e[0].startswith(folder))
+    return [entry for entry in paths if entry[0] in keep]
+
+
+class IrAsset(models.Model):
+    _inherit = "ir.asset"
+
+    def _get_asset_paths(self, bundle, assets_params):
+        """Override of `base` to trim the pay page's bundle (:func:`_trim_pay_page_assets`)."""
+        paths = super()._get_asset_paths(bundle, assets_params)
+        if bundle == PAY_PAGE_BUNDLE:
+            return _trim_pay_page_assets(paths)
+        return paths
