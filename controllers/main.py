@@ -173,7 +173,19 @@ class PaymentLinkController(PaymentPortal):
             "amount_due": link_sudo.amount,
             # A balance link: the credits its amount subtracts, each on a line of its own, and the
             # part the customer may pay (the company's choice).
-            "credits": link_sudo._paylink_get_balance_credits() if balance else [],
+            "credits": [
+                {"line": line, "label": self._paylink_get_credit_label(line)}
+                for line in link_sudo._paylink_get_balance_credits()
+            ]
+            if balance
+            else [],
+            "credit_total": -sum(link_sudo._paylink_get_balance_credits().mapped("amount_residual"))
+            if balance
+            else 0.0,
+            "balance_part_help": request.env._(
+                "At least %(minimum)s; the oldest invoices due are paid first.",
+                minimum=link_sudo.currency_id.format(company.paylink_balance_minimum),
+            ),
             "balance_part": balance and company.paylink_balance_partial and not reason,
             "balance_part_minimum": company.paylink_balance_minimum,
             # An agreed part of the invoice: what is due on it in all.
@@ -205,6 +217,15 @@ class PaymentLinkController(PaymentPortal):
             if tips and choices
             else [],
         }
+
+    def _paylink_get_credit_label(self, line):
+        """What a balance page calls an open credit: a credit note, a payment not applied yet."""
+        env = request.env
+        if line.move_id.move_type == "out_refund":
+            return env._("Credit note %(name)s", name=line.move_id.name)
+        if line.payment_id:
+            return env._("Payment %(name)s, not applied yet", name=line.payment_id.name)
+        return env._("Credit %(name)s", name=line.move_id.name)
 
     def _paylink_get_recent_charges(self, link_sudo, limit=20):
         """Return the customer's last invoice lines, newest first (the balance page's history)."""

@@ -12,7 +12,7 @@ class PaymentLinkPaymentController(PaymentLinkController):
     @http.route(f"{PaymentLinkController._pay_url}/<string:token>/transaction", type="json", auth="public")
     def paylink_transaction(
         self, token, tip_percent=0, sms_consent=False, *, access_token=None, payment_choice=None,
-        tip_amount=None, invoice_ids=None, part_amount=None, **kwargs,
+        tip_amount=None, invoice_ids=None, part_amount=None, expected_amount=None, **kwargs,
     ):  # fmt: skip
         """Create the transaction of a link payment and return its processing values.
 
@@ -32,6 +32,9 @@ class PaymentLinkPaymentController(PaymentLinkController):
             all those listed).
         :param part_amount: on a balance link, the part of them the customer pays, when the
             company allows it (by default all of it).
+        :param expected_amount: the total the page showed (tip included), when it sends it: a
+            different amount computed here (a credit used or an invoice paid since the page was
+            opened) is refused rather than charged.
         :param str access_token: sent by Odoo's payment form; the link's token stands for it.
         :param dict kwargs: the payment form's values (provider, method or token, flow, ...).
         :return: the transaction's processing values.
@@ -66,6 +69,13 @@ class PaymentLinkPaymentController(PaymentLinkController):
             invoice_ids=invoice_ids,
             part_amount=self._cast_as_float(part_amount) if part_amount not in (None, "") else False,
         )
+        expected = self._cast_as_float(expected_amount) if expected_amount not in (None, "") else False
+        if expected is not False and (
+            expected is None or link_sudo.currency_id.compare_amounts(expected, values["amount"]) != 0
+        ):
+            raise ValidationError(
+                env._("What is due has changed since this page was opened: reload it to see it.")
+            )
         form_values = self._paylink_get_payment_form_values(link_sudo, token, amount=values["amount"])
         if flow == "token" and option_id not in form_values["tokens_sudo"].ids:
             raise ValidationError(env._("This saved payment method cannot be used for this payment."))

@@ -1,4 +1,5 @@
 import logging
+import math
 import secrets
 
 from odoo import _, api, fields, models
@@ -1032,7 +1033,8 @@ class AccountPaymentLink(models.Model):
         invoices = self._get_open_invoices()
         chosen = invoices
         if invoice_ids is not None:
-            if not isinstance(invoice_ids, list) or not all(isinstance(i, int) for i in invoice_ids):
+            # type(): a JSON true is no invoice's id.
+            if not isinstance(invoice_ids, list) or not all(type(i) is int for i in invoice_ids):
                 raise ValidationError(env._("Choose the invoices to pay among those listed."))
             chosen = invoices.filtered(lambda move: move.id in invoice_ids)
             if len(chosen) != len(set(invoice_ids)):
@@ -1041,7 +1043,10 @@ class AccountPaymentLink(models.Model):
                 )
             if not chosen:
                 raise ValidationError(env._("Choose at least one invoice to pay."))
-        credit = -sum(self._paylink_get_balance_credits().mapped("amount_residual"))
+        # The credits on the invoices' receivable accounts: those the payment can use on them.
+        accounts = chosen.line_ids.filtered(lambda line: line.account_type == "asset_receivable").account_id
+        credits = self._paylink_get_balance_credits().filtered(lambda line: line.account_id in accounts)
+        credit = -sum(credits.mapped("amount_residual"))
         total = currency.round(sum(chosen.mapped("amount_residual_signed")) - credit)
         if currency.compare_amounts(total, 0.0) <= 0:
             raise ValidationError(
@@ -1051,14 +1056,15 @@ class AccountPaymentLink(models.Model):
                 )
             )
         kind = "full" if chosen == invoices else "chosen"
-        if part_amount is None:
+        if part_amount is None or (part_amount is not False and not math.isfinite(part_amount)):
             raise ValidationError(env._("Enter the amount to pay as a number."))
         if part_amount is False or currency.compare_amounts(part_amount, total) == 0:
             return total, kind, chosen
         company = self.company_id
         if not company.paylink_balance_partial:
             raise ValidationError(env._("This link takes the whole of the invoices chosen."))
-        low = min(company.paylink_balance_minimum, total)
+        # Never nothing: at least the smallest amount of the currency, when the minimum is 0.
+        low = min(max(company.paylink_balance_minimum, currency.rounding), total)
         if currency.compare_amounts(part_amount, low) < 0 or currency.compare_amounts(part_amount, total) > 0:
             raise ValidationError(
                 env._(
@@ -1193,7 +1199,12 @@ class AccountPaymentLink(models.Model):
         if not (offered and self.company_id.paylink_tip_custom):
             raise ValidationError(self.env._("This tip is not offered."))
         currency = self.currency_id
-        if tip is None or currency.compare_amounts(tip, 0.0) < 0 or currency.compare_amounts(tip, amount) > 0:
+        if (
+            tip is None
+            or not math.isfinite(tip)
+            or currency.compare_amounts(tip, 0.0) < 0
+            or currency.compare_amounts(tip, amount) > 0
+        ):
             raise ValidationError(
                 self.env._(
                     "Enter a tip between %(low)s and %(high)s.",

@@ -383,12 +383,25 @@ class PaymentTransaction(models.Model):
             # (Odoo's cron, the status poll, a webhook, a capture by an accountant).
             tx_sudo = tx.sudo()
             closed = tx_sudo.paylink_id._paylink_record_payment(tx_sudo)
-            if tx_sudo.paylink_id.link_type == "balance" and tx_sudo._paylink_get_open_credits()[1]:
+            left_open, credits = (
+                tx_sudo._paylink_get_open_credits() if tx_sudo.paylink_id.link_type == "balance" else ((), ())
+            )
+            if credits:
                 # The credits could not be applied (see _paylink_apply_open_credits_safely).
                 tx_sudo._paylink_flag_link(
                     _(
                         "The payment was recorded, but the customer's open credits could not be applied "
                         "to the invoices it left open: apply them from the invoices' Outstanding credits."
+                    )
+                )
+            elif left_open and tx_sudo.paylink_payment_kind in ("full", "chosen"):
+                # It paid the invoices chosen less credits that another payment used meanwhile
+                # (two tabs paying different invoices at once): the rest is still owed.
+                tx_sudo._paylink_flag_link(
+                    _(
+                        "The payment was recorded, but %(invoices)s stayed partly open: the customer's "
+                        "credits its amount counted were used by another payment meanwhile.",
+                        invoices=", ".join(left_open.move_id.mapped("name")),
                     )
                 )
             if closed:

@@ -114,6 +114,8 @@ class TestBalanceChoice(PaylinkPaymentCommon, HttpCase):
             "credits cover it": ({"invoice_ids": [self.oldest.id]}, "covers the invoices chosen"),
             "not ids": ({"invoice_ids": ["1; DROP"]}, "among those listed"),
             "not a list": ({"invoice_ids": "all"}, "among those listed"),
+            "true for an id": ({"invoice_ids": [True]}, "among those listed"),
+            "another total than the page showed": ({"expected_amount": 194.99}, "has changed"),
             "a part, not allowed": ({"part_amount": "10"}, "whole of the invoices chosen"),
             "a part, not a number": ({"part_amount": "ten"}, "as a number"),
         }
@@ -135,11 +137,24 @@ class TestBalanceChoice(PaylinkPaymentCommon, HttpCase):
         self.assertIn("At least", text(doc.xpath(f"//*[{has_class('o_paylink_part')}]")[0]))
         chosen = (self.oldest | self.invoice).ids
         with mute_logger("odoo.http"):
-            for part, message in (("39.99", "between"), ("115.01", "between"), ("-5", "between")):
+            for part, message in (
+                ("39.99", "between"),
+                ("115.01", "between"),
+                ("-5", "between"),
+                ("0", "between"),
+                ("nan", "as a number"),
+                ("inf", "as a number"),
+            ):
                 body = self.start_payment(self.link, invoice_ids=chosen, part_amount=part)
                 self.assertIn(message, self.error_of(body), part)
-        tx = self.pay_link(self.link, invoice_ids=chosen, part_amount="100")
+        tx = self.pay_link(self.link, invoice_ids=chosen, part_amount="100", expected_amount="100.00")
         self.assertEqual((tx.state, tx.amount, tx.paylink_payment_kind), ("done", 100.0, "part"))
+        # The payment itself went to the oldest due first: all of its 50, then 50 of the newest.
+        paid_by_payment = {
+            partial.debit_move_id.move_id: partial.amount
+            for partial in tx.payment_id.move_id.line_ids.matched_debit_ids
+        }
+        self.assertEqual(paid_by_payment, {self.oldest: 50.0, self.invoice: 50.0})
         residuals = self.residuals()
         self.assertEqual(residuals[self.oldest], 0.0)
         self.assertAlmostEqual(residuals[self.invoice], 15.0)
@@ -166,3 +181,27 @@ class TestBalanceChoice(PaylinkPaymentCommon, HttpCase):
         self.assertEqual((tx.amount, tx.paylink_tip_amount), (138.0, 23.0))
         self.assertEqual((self.oldest.amount_residual, self.invoice.amount_residual), (0.0, 0.0))
         self.assertEqual(self.middle.amount_residual, 80.0)
+
+    def test_a_part_of_nothing_is_refused_without_a_minimum(self):
+        self.company.write({"paylink_balance_partial": True, "paylink_balance_minimum": 0.0})
+        Tx = self.env["payment.transaction"].sudo()
+        before = Tx.search_count([])
+        with mute_logger("odoo.http"):
+            for part in ("0", "0.001", False):  # JSON false is 0 too
+                body = self.start_payment(self.link, part_amount=part)
+                self.assertIn("between $ 0.01 and $ 195.00", self.error_of(body).replace("\xa0", " "))
+        self.assertEqual(Tx.search_count([]), before)
+
+    def test_two_tabs_counting_the_same_credits_flag_the_link(self):
+        """Two tabs pay different invoices at once, each less the same 50.00 of credits: the
+        first payment uses them; the second leaves its invoice partly open, and says so."""
+        first = self.start_payment(self.link, invoice_ids=self.middle.ids)  # 80 - 50
+        second = self.start_payment(self.link, invoice_ids=self.invoice.ids)  # 115 - 50
+        self.demo_notify(first["result"]["reference"])
+        self.assertFalse(self.link.needs_review)
+        self.demo_notify(second["result"]["reference"])
+        self.assertEqual((self.middle.amount_residual, self.invoice.amount_residual), (0.0, 50.0))
+        self.assertTrue(self.link.needs_review)
+        flags = [m.body for m in self.link.message_ids if "used by another payment" in (m.body or "")]
+        self.assertEqual(len(flags), 1)
+        self.assertIn(self.invoice.name, flags[0])

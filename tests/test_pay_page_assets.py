@@ -4,7 +4,6 @@ frontend scripts trimmed to what a link's page runs, and no module in them impor
 
 import posixpath
 from pathlib import Path
-
 from unittest.mock import patch
 
 from odoo.tests import TransactionCase, tagged

@@ -84,7 +84,8 @@ PaymentForm.include({
      * entered, when the company allows it), plus the tip. The server computes it again.
      *
      * @private
-     * @returns {Object|undefined} The total, with ``base`` (before the tip), ``base_label``,
+     * @returns {Object|undefined} The total, with ``ticked`` (the invoices ticked less the
+     *     credits), ``base_label`` (the amount paid before the tip),
      *     ``empty`` (nothing to pay for the invoices ticked) and ``tips`` (each tip's label).
      */
     _paylinkGetBalanceTotal() {
@@ -101,10 +102,11 @@ PaymentForm.include({
             base += parseFloat(box.dataset.amount);
         }
         base = Math.round(base * factor) / factor;
+        const ticked = base;
         const empty = base <= 0;
-        const part = parseFloat(this.paylinkPage.querySelector("input[name=part_amount]")?.value);
-        if (!empty && Number.isFinite(part) && part > 0 && part < base) {
-            base = Math.round(part * factor) / factor;
+        const part = this._paylinkGetPart(base);
+        if (!empty && part) {
+            base = part;
         }
         const tipOf = (percent) => Math.round(((base * percent) / 100) * factor) / factor;
         const tipRadio = this.paylinkPage.querySelector("input[name=tip_percent]:checked");
@@ -116,14 +118,37 @@ PaymentForm.include({
         }
         const total = this._paylinkMakeTotal(reference, Math.max(base, 0), tip);
         total.empty = empty;
+        total.ticked = ticked;
         total.base_label = this._paylinkMakeTotal(reference, Math.max(base, 0), 0).label;
+        // Keyed as the tip radios' values ("18.0"), which the labels under them are looked up by.
         total.tips = Object.fromEntries(
-            this.paylinkTips.map((percent) => [
-                String(percent),
-                { tip_label: this._paylinkMakeTotal(reference, 0, tipOf(percent)).tip_label },
-            ])
+            [...this.paylinkPage.querySelectorAll("input[name=tip_percent]")]
+                .filter((radio) => radio.value !== "custom")
+                .map((radio) => [
+                    radio.value,
+                    {
+                        tip_label: this._paylinkMakeTotal(reference, 0, tipOf(parseFloat(radio.value) || 0))
+                            .tip_label,
+                    },
+                ])
         );
         return total;
+    },
+
+    /**
+     * The part of a balance the customer entered, rounded to the currency, when it is one the
+     * page takes (more than nothing, less than what is ticked); else ``undefined``: the whole.
+     *
+     * @private
+     * @param {number} base What the invoices ticked come to, less the credits.
+     * @returns {number|undefined}
+     */
+    _paylinkGetPart(base) {
+        const reference = this.paylinkTotals.full?.["0"];
+        const factor = reference ? this._paylinkGetFactor(reference) : 100;
+        const entered = parseFloat(this.paylinkPage.querySelector("input[name=part_amount]")?.value);
+        const part = Math.round(entered * factor) / factor;
+        return Number.isFinite(part) && part > 0 && part < base ? part : undefined;
     },
 
     /**
@@ -219,6 +244,9 @@ PaymentForm.include({
         if (!total) {
             return;
         }
+        if (!total.minor_amount) {
+            return; // nothing to pay for the invoices ticked: the page says so, Stripe keeps its amount
+        }
         for (const elements of Object.values(this.stripeElements ?? {})) {
             elements.update({ amount: parseInt(total.minor_amount) });
         }
@@ -254,10 +282,17 @@ PaymentForm.include({
                 params.invoice_ids = [
                     ...this.paylinkPage.querySelectorAll("input[name=paylink_invoice]:checked"),
                 ].map((box) => parseInt(box.value));
-                const part = this.paylinkPage.querySelector("input[name=part_amount]")?.value;
+                // Only a part the page shows; an amount it ignores (0, more than ticked) is not sent.
+                const total = this._paylinkGetBalanceTotal();
+                const part = total && !total.empty && this._paylinkGetPart(total.ticked);
                 if (part) {
                     params.part_amount = part;
                 }
+            }
+            // The total the page showed: the server refuses to charge another one.
+            const shown = this._paylinkGetTotal();
+            if (shown) {
+                params.expected_amount = shown.amount;
             }
             params.sms_consent = Boolean(
                 this.paylinkPage.querySelector("input[name=sms_consent]:checked")
