@@ -111,6 +111,19 @@ class AccountMove(models.Model):
     # === BUSINESS METHODS === #
 
     @api.model
+    def _get_invoice_next_payment_values(self, custom_amount=None):
+        """Override of `account` so that a balance link's payment never takes an invoice's
+        early-payment discount: account_payment grants it to any payment of an invoice whose amount
+        equals the discounted amount, and a balance payment's amount (invoices chosen less
+        credits, or a part) may equal it by chance; its page offers no discount."""
+        values = super()._get_invoice_next_payment_values(custom_amount=custom_amount)
+        if (
+            self.env.context.get("paylink_no_early_payment_discount")
+            and values.get("installment_state") == "epd"
+        ):
+            return {**values, "installment_state": False}
+        return values
+
     def _paylink_get_payable_domain(self):
         """Return the domain of the customer invoices a link may take a payment for (but a
         zero residual, which only the records tell: :meth:`_paylink_get_unpayable_code`)."""

@@ -200,7 +200,10 @@ class PaymentTransaction(models.Model):
         refund gives back its share of the tip from the tip account, so the customer owes nothing.
         """
         owed = self._paylink_get_amount_owed()
-        payment = self._paylink_create_payment_with_tip(**extra_create_values)
+        tx = self
+        if self.paylink_id.link_type == "balance":
+            tx = self.with_context(paylink_no_early_payment_discount=True)  # see account.move
+        payment = tx._paylink_create_payment_with_tip(**extra_create_values)
         if self.paylink_id.link_type == "balance":
             self._paylink_apply_open_credits_safely()
         if owed is not None:

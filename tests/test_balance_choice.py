@@ -7,6 +7,7 @@ Odoo's Demo provider."""
 
 from lxml import html
 
+from odoo import Command
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -205,3 +206,19 @@ class TestBalanceChoice(PaylinkPaymentCommon, HttpCase):
         flags = [m.body for m in self.link.message_ids if "used by another payment" in (m.body or "")]
         self.assertEqual(len(flags), 1)
         self.assertIn(self.invoice.name, flags[0])
+
+    def test_a_part_equal_to_a_discounted_amount_takes_no_discount(self):
+        """A balance payment never takes an invoice's early-payment discount (its page offers
+        none): a part of exactly the discounted 98.00 of a 100.00 invoice pays 98.00 of it."""
+        terms = self.env["account.payment.term"].create(
+            {"name": "2/7 net 30", "early_discount": True, "discount_percentage": 2, "discount_days": 7,
+             "line_ids": [Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})]}
+        )  # fmt: skip
+        discounted = self.make_posted_invoice(price=100.0, terms=terms)
+        self.assertEqual(discounted._get_invoice_next_payment_values()["amount_due"], 98.0)
+        self.company.write({"paylink_balance_partial": True, "paylink_balance_minimum": 1.0})
+        self.credit_note.button_draft()  # no credits: the part goes to the invoice alone
+        self.unapplied.action_draft()
+        tx = self.pay_link(self.link, invoice_ids=discounted.ids, part_amount="98")
+        self.assertEqual((tx.amount, tx.paylink_payment_kind), (98.0, "part"))
+        self.assertEqual((discounted.payment_state, discounted.amount_residual), ("partial", 2.0))
