@@ -514,6 +514,18 @@ class AccountPaymentLink(models.Model):
                     )
                 )
 
+    @api.constrains("link_type", "currency_id", "company_id")
+    def _check_balance_currency(self):
+        for link in self.filtered(lambda link: link.link_type == "balance"):
+            if link.currency_id != link.company_id.currency_id:
+                raise ValidationError(
+                    _(
+                        "A balance link asks for the customer's balance in the company's currency "
+                        "(%(currency)s).",
+                        currency=link.company_id.currency_id.name,
+                    )
+                )
+
     @api.constrains("link_type", "move_id", "partner_id")
     def _check_target(self):
         for link in self:

@@ -8,6 +8,7 @@ Odoo's Demo provider."""
 from lxml import html
 
 from odoo import Command
+from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -222,3 +223,19 @@ class TestBalanceChoice(PaylinkPaymentCommon, HttpCase):
         tx = self.pay_link(self.link, invoice_ids=discounted.ids, part_amount="98")
         self.assertEqual((tx.amount, tx.paylink_payment_kind), (98.0, "part"))
         self.assertEqual((discounted.payment_state, discounted.amount_residual), ("partial", 2.0))
+
+    def test_a_balance_link_is_in_the_companys_currency(self):
+        """The balance and its credits are in the company's currency: a balance link in another
+        one would charge those sums in it."""
+        other = (
+            self.env.ref("base.EUR") if self.company.currency_id.name != "EUR" else self.env.ref("base.USD")
+        )
+        other.active = True
+        someone = self.env["res.partner"].create({"name": "Someone Else"})
+        Link = self.env["account.payment.link"].with_user(self.user_manager)
+        with self.assertRaisesRegex(ValidationError, "company's currency"), self.env.cr.savepoint():
+            Link.create({"link_type": "balance", "partner_id": someone.id, "currency_id": other.id})
+        self.assertEqual(
+            Link.create({"link_type": "balance", "partner_id": someone.id}).currency_id,
+            self.company.currency_id,
+        )
