@@ -47,9 +47,10 @@ IMPORT = re.compile(r"""(?:\bfrom|\bimport)\s*["']((?:@|\.\.?/)[^"']+)["']""")
 def _module_name(path):
     """The name Odoo's module loader gives the ES module at ``path`` (``/web/static/src/x.js``
     is ``@web/x``)."""
-    addon, _static, folder, *rest = path.strip("/").split("/")
-    name = "/".join(rest) if folder == "src" else "/".join([_static, folder, *rest])
-    return f"@{addon}/{name.removesuffix('.js')}"
+    addon, *parts = path.strip("/").split("/")
+    if parts[:2] == ["static", "src"]:
+        parts = parts[2:]
+    return f"@{addon}/{'/'.join(parts).removesuffix('.js')}"
 
 
 def _trim_pay_page_assets(paths):
@@ -69,8 +70,11 @@ def _trim_pay_page_assets(paths):
     queue = [name for name, entry in scripts.items() if entry[0] in keep]
     while queue:
         name = queue.pop()
-        with tools.file_open(scripts[name][1], "r", filter_ext=(".js",)) as source:
-            imports = IMPORT.findall(source.read())
+        try:
+            with tools.file_open(scripts[name][1], "r", filter_ext=(".js",)) as source:
+                imports = IMPORT.findall(source.read())
+        except (TypeError, ValueError, OSError):
+            continue  # not a file of an addon (an attachment's URL): nothing to follow
         for spec in imports:
             imported = spec
             if spec.startswith("."):
