@@ -167,21 +167,15 @@ class PaymentLinkController(PaymentPortal):
         }
         balance = link_sudo.link_type == "balance"
         company = link_sudo.company_id
+        credits = link_sudo._paylink_get_balance_credits()  # none but on a balance link
         return {
             **self._paylink_get_layout_values(link_sudo),
             "currency": link_sudo.currency_id,
             "amount_due": link_sudo.amount,
             # A balance link: the credits its amount subtracts, each on a line of its own, and the
             # part the customer may pay (the company's choice).
-            "credits": [
-                {"line": line, "label": self._paylink_get_credit_label(line)}
-                for line in link_sudo._paylink_get_balance_credits()
-            ]
-            if balance
-            else [],
-            "credit_total": -sum(link_sudo._paylink_get_balance_credits().mapped("amount_residual"))
-            if balance
-            else 0.0,
+            "credits": [{"line": line, "label": self._paylink_get_credit_label(line)} for line in credits],
+            "credit_total": -sum(credits.mapped("amount_residual")),
             "balance_part_help": request.env._(
                 "At least %(minimum)s; the oldest invoices due are paid first.",
                 minimum=link_sudo.currency_id.format(company.paylink_balance_minimum),

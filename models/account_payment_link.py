@@ -1020,13 +1020,23 @@ class AccountPaymentLink(models.Model):
             )
         return offered["amount"], offered["kind"], self._get_open_invoices()
 
-    def _paylink_get_balance_credits(self):
+    def _paylink_get_balance_credits(self, invoices=None):
         """Return a balance link's open credits (credit notes, unapplied payments), which its
-        amount subtracts from the invoices and a payment through it uses on them."""
+        amount subtracts from the invoices and a payment through it uses on them.
+
+        :param invoices: only the credits on these invoices' receivable accounts, those a
+            payment of them can use (by default all).
+        """
         self.ensure_one()
         if self.link_type != "balance":
             return self.env["account.move.line"]
-        return self.partner_id._paylink_get_open_credit_lines(self.company_id)
+        credits = self.partner_id._paylink_get_open_credit_lines(self.company_id)
+        if invoices is not None:
+            accounts = invoices.line_ids.filtered(
+                lambda line: line.account_type == "asset_receivable"
+            ).account_id
+            credits = credits.filtered(lambda line: line.account_id in accounts)
+        return credits
 
     def _paylink_get_balance_payment(self, invoice_ids=None, part_amount=False):
         """Return what a balance payment takes: the invoices the customer chose (by default all
@@ -1055,10 +1065,7 @@ class AccountPaymentLink(models.Model):
                 )
             if not chosen:
                 raise ValidationError(env._("Choose at least one invoice to pay."))
-        # The credits on the invoices' receivable accounts: those the payment can use on them.
-        accounts = chosen.line_ids.filtered(lambda line: line.account_type == "asset_receivable").account_id
-        credits = self._paylink_get_balance_credits().filtered(lambda line: line.account_id in accounts)
-        credit = -sum(credits.mapped("amount_residual"))
+        credit = -sum(self._paylink_get_balance_credits(chosen).mapped("amount_residual"))
         total = currency.round(sum(chosen.mapped("amount_residual_signed")) - credit)
         if currency.compare_amounts(total, 0.0) <= 0:
             raise ValidationError(

@@ -53,6 +53,14 @@ def _module_name(path):
     return f"@{addon}/{'/'.join(parts).removesuffix('.js')}"
 
 
+def _resolve_import(name, spec):
+    """Return the module name that ``spec``, imported by module ``name``, refers to (relative
+    imports resolved, ``.js`` dropped)."""
+    if spec.startswith("."):
+        spec = "@" + posixpath.normpath(posixpath.join(posixpath.dirname(name[1:]), spec))
+    return spec.removesuffix(".js")
+
+
 def _trim_pay_page_assets(paths):
     """Return the pay page's asset paths: ``paths`` (Odoo's frontend scripts, as installed) less
     the other addons' and the folders in ``DROPPED``, plus every module a kept one imports,
@@ -76,10 +84,7 @@ def _trim_pay_page_assets(paths):
         except (TypeError, ValueError, OSError):
             continue  # not a file of an addon (an attachment's URL): nothing to follow
         for spec in imports:
-            imported = spec
-            if spec.startswith("."):
-                imported = "@" + posixpath.normpath(posixpath.join(posixpath.dirname(name[1:]), spec))
-            imported = imported.removesuffix(".js")
+            imported = _resolve_import(name, spec)
             target = scripts.get(imported) or scripts.get(f"{imported}/index")
             if target and target[0] not in keep:
                 # Imported by a module the page runs: it comes back, with its own imports and

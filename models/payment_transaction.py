@@ -315,13 +315,8 @@ class PaymentTransaction(models.Model):
         )
         if not invoice_lines:
             return invoice_lines, Line
-        # sudo: the accounting consequence of the recorded payment, whoever post-processes it.
-        credits = (
-            self.paylink_id.sudo()
-            ._paylink_get_balance_credits()
-            .filtered(lambda line: line.account_id in invoice_lines.account_id)
-        )
-        return invoice_lines, credits
+        link_sudo = self.paylink_id.sudo()  # sudo: the payment's accounting, whoever records it
+        return invoice_lines, link_sudo._paylink_get_balance_credits(invoice_lines.move_id)
 
     def _paylink_apply_open_credits(self):
         """Apply the customer's open credits to the invoices a balance payment left open.

@@ -2,14 +2,13 @@
 frontend scripts trimmed to what a link's page runs, and no module in them imports one that is not
 (a missing module stops Odoo's public widgets, the payment form among them)."""
 
-import posixpath
 from pathlib import Path
 from unittest.mock import patch
 
 from odoo.tests import TransactionCase, tagged
 
 from ..models import ir_asset
-from ..models.ir_asset import IMPORT, PAY_PAGE_BUNDLE, _module_name
+from ..models.ir_asset import IMPORT, PAY_PAGE_BUNDLE, _module_name, _resolve_import
 
 
 @tagged("post_install", "-at_install")
@@ -24,10 +23,7 @@ class TestPayPageAssets(TransactionCase):
         missing = []
         for name, full_path in scripts.items():
             for spec in IMPORT.findall(Path(full_path).read_text(encoding="utf-8")):
-                imported = spec
-                if spec.startswith("."):
-                    imported = "@" + posixpath.normpath(posixpath.join(posixpath.dirname(name[1:]), spec))
-                imported = imported.removesuffix(".js")
+                imported = _resolve_import(name, spec)
                 known = {imported, f"{imported}/index"}
                 if known & odoos.keys() and not known & scripts.keys():
                     missing.append(f"{name} imports {spec}")
