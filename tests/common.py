@@ -17,11 +17,13 @@ Helpers
 
 import json
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
 from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import new_test_user
+from odoo.tests.common import ChromeBrowser
 
 from .. import const
 from .twilio_double import TwilioDouble
@@ -265,6 +267,23 @@ class PaylinkPaymentCommon(PaylinkTestCommon):
             {"reference": reference, "payment_details": "4242", "simulated_state": state},
         )
         self.assertNotIn("error", body, body)
+
+
+@contextmanager
+def screenshot_before_the_browser_closes(prefix, width, height, scale=1, mobile=False):
+    """While inside, Odoo's test browser takes a screenshot of its page (``prefix`` in Odoo's
+    screenshots folder), at ``width`` x ``height``, just before it closes: once the test's script
+    said it was done."""
+    stop = ChromeBrowser.stop
+
+    def screenshot_then_stop(browser):
+        metrics = {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile}
+        browser._websocket_request("Emulation.setDeviceMetricsOverride", params=metrics)
+        browser.take_screenshot(prefix=prefix).result(timeout=20)
+        return stop(browser)
+
+    with patch.object(ChromeBrowser, "stop", screenshot_then_stop):
+        yield
 
 
 def html_nodes_containing(doc, needle):

@@ -4,12 +4,9 @@ page with its downloads, the 404 page. Not part of `make test` (its own tag):
 `TEST_TAGS=paylink_screenshots make test`; the PNG files land in Odoo's screenshots folder
 (``/tmp/odoo_tests/<database>/screenshots``)."""
 
-from unittest.mock import patch
-
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import ChromeBrowser
 
-from .common import PaylinkPaymentCommon
+from .common import PaylinkPaymentCommon, screenshot_before_the_browser_closes
 
 WAIT = """
 (async () => {
@@ -28,15 +25,7 @@ class TestPayPageScreenshots(PaylinkPaymentCommon, HttpCase):
     touch_enabled = True
 
     def shoot(self, name, url, ready):
-        stop = ChromeBrowser.stop
-
-        def screenshot_then_stop(browser):
-            browser._websocket_request("Emulation.setDeviceMetricsOverride", params={
-                "width": 375, "height": 1500, "deviceScaleFactor": 2, "mobile": True})  # fmt: skip
-            browser.take_screenshot(prefix=name).result(timeout=20)
-            return stop(browser)
-
-        with patch.object(ChromeBrowser, "stop", screenshot_then_stop):
+        with screenshot_before_the_browser_closes(name, 375, 1500, scale=2, mobile=True):
             self.browser_js(url, WAIT % {"ready": ready}, timeout=60)
 
     def test_pay_pages_on_a_phone(self):

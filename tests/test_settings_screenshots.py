@@ -3,12 +3,9 @@
 (its own tag): `TEST_TAGS=paylink_screenshots make test`; the PNG files land in Odoo's screenshots
 folder (``--screenshots``, by default ``/tmp/odoo_tests/<database>/screenshots``)."""
 
-from unittest.mock import patch
-
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import ChromeBrowser
 
-from .common import PaylinkTestCommon
+from .common import PaylinkTestCommon, screenshot_before_the_browser_closes
 from .test_stripe import stripe_answering_the_setup_check
 
 # Search the settings, click a button, wait for its result, then say so.
@@ -44,16 +41,8 @@ class TestSettingsScreenshots(PaylinkTestCommon, HttpCase):
         # The test company's cash-basis taxes (Odoo's test data) would make saving the settings,
         # which every settings button does first, refuse to turn their option off.
         self.env["account.tax"].search([("company_id", "=", self.company.id)]).tax_exigibility = "on_invoice"
-        stop = ChromeBrowser.stop
-
-        def screenshot_then_stop(browser):
-            browser._websocket_request("Emulation.setDeviceMetricsOverride", params={
-                "width": 1280, "height": 1400, "deviceScaleFactor": 1, "mobile": False})  # fmt: skip
-            browser.take_screenshot(prefix=name).result(timeout=20)
-            return stop(browser)
-
         code = CODE % {"search": search, "button": button, "result": result}
-        with patch.object(ChromeBrowser, "stop", screenshot_then_stop):
+        with screenshot_before_the_browser_closes(name, 1280, 1400):
             self.browser_js("/odoo/settings#account", code, login="admin", timeout=90)
 
     def test_twilio(self):
