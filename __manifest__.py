@@ -49,6 +49,10 @@
         "account_payment_link.assets_pay_page": [
             ("include", "web.assets_frontend_lazy"),
         ],
+        # Odoo's tour service for a link's pages, loaded only in test mode (models/ir_asset.py).
+        "account_payment_link.assets_pay_page_tours": [
+            ("include", "web.assets_frontend_lazy"),
+        ],
         "web.assets_tests": [
             "account_payment_link/static/tests/tours/*.js",
         ],

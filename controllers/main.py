@@ -193,15 +193,11 @@ class PaymentLinkController(PaymentPortal):
             "recent_charges": self._paylink_get_recent_charges(link_sudo)
             if link_sudo.link_type == "balance"
             else [],
-            "lines": request.env["account.move.line"]
-            .sudo()  # sudo: the lines of the link's own invoice, read for its holder
-            .search_fetch(
-                [("move_id", "=", move_sudo.id), ("display_type", "=", "product")],
-                ["name", "price_subtotal", "currency_id"],
-                order="sequence, id",
-            )
-            if move_sudo
-            else [],
+            # The invoice's product lines, from its lines as Odoo's installments read them (no
+            # query of their own once those are read).
+            "lines": move_sudo.line_ids.filtered(lambda line: line.display_type == "product").sorted(
+                lambda line: (line.sequence, line.id)
+            ),
             "early_payment": early_payment,
             "payment_choices": choices,
             "payment_totals": json.dumps(totals),
@@ -319,6 +315,8 @@ class PaymentLinkController(PaymentPortal):
         """
         link_sudo = request.env["account.payment.link"]._paylink_get_by_token(token)
         if link_sudo:
+            # The customer and the company's contact (its address on every page) in one read.
+            (link_sudo.partner_id | link_sudo.company_id.partner_id).mapped("lang")
             lang = link_sudo.partner_id.lang
             if lang and lang in dict(request.env["res.lang"].get_installed()):
                 request.update_context(lang=lang)

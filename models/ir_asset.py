@@ -4,15 +4,22 @@ import re
 from odoo import models, tools
 
 PAY_PAGE_BUNDLE = "account_payment_link.assets_pay_page"
+# Odoo's tour service, for the tests only: a link's pages load it as Odoo's layout loads
+# ``web.assets_tests``, in test mode or with ``?debug=tests``. A customer runs no tour.
+PAY_PAGE_TOURS_BUNDLE = "account_payment_link.assets_pay_page_tours"
 
-# The addons whose frontend scripts a link's page runs: Odoo's web core and its tours (which the
-# tests run on the page), the portal, accounting, payments and every payment provider, and ours.
-# Other addons' frontend scripts (a website's, a live chat's...) serve their own pages.
-KEPT_ADDONS = {"web", "web_tour", "portal", "account", "payment", "account_payment", "account_payment_link"}
+# The addons whose frontend scripts a link's page runs: Odoo's web core, the portal, accounting,
+# payments and every payment provider, and ours. Other addons' frontend scripts (a website's, a
+# live chat's, the tours'...) serve their own pages.
+KEPT_ADDONS = {"web", "portal", "account", "payment", "account_payment", "account_payment_link"}
 KEPT_ADDON_PREFIX = "payment_"
+TOURS = ("/web_tour/", "/web/static/lib/hoot-dom/")
 
-# Folders of those addons no link page uses: the editors and selectors of the web client, its
-# pickers, file viewer, signature, barcode scanner, command palette and web client shell.
+# Folders and files of those addons no link page uses: the editors and selectors of the web client,
+# its pickers, file viewer, signature, barcode scanner, command palette and web client shell; the
+# components and widgets of other pages (swipes, autocompletes, code editor, drop zones, resizable
+# panels, sortable lists, the install prompt, the sign-in form, the portal's sidebar, chatter,
+# composer and security page, Odoo's own portal invoice page); the tours' DOM helpers.
 DROPPED = (
     "/web/static/src/core/tree_editor/",
     "/web/static/src/core/domain_selector/",
@@ -39,6 +46,33 @@ DROPPED = (
     "/portal/static/src/signature_form/",
     "/account/static/src/helpers/account_tax.js",
     "/account/static/src/components/tests_shared_js_python/",
+    "/web/static/lib/hoot-dom/",
+    "/web/static/src/core/action_swiper/",
+    "/web/static/src/core/autocomplete/",
+    "/web/static/src/core/code_editor/",
+    "/web/static/src/core/colorlist/",
+    "/web/static/src/core/copy_button/",
+    "/web/static/src/core/dropzone/",
+    "/web/static/src/core/file_input/",
+    "/web/static/src/core/model_selector/",
+    "/web/static/src/core/pwa/",
+    "/web/static/src/core/resizable_panel/",
+    "/web/static/src/core/user_switch/",
+    "/web/static/src/core/macro.js",
+    "/web/static/src/core/virtual_grid_hook.js",
+    "/web/static/src/core/utils/nested_sortable.js",
+    "/web/static/src/core/utils/sortable",
+    "/web/static/src/libs/pdfjs.js",
+    "/web/static/src/public/datetime_picker_widget.js",
+    "/web/static/src/legacy/js/public/signin.js",
+    "/portal/static/src/chatter/",
+    "/portal/static/src/js/components/",
+    "/portal/static/src/js/portal_composer.js",
+    "/portal/static/src/js/portal_security.js",
+    "/portal/static/src/js/portal_sidebar.js",
+    "/account/static/src/js/",
+    "/account/static/src/core/",
+    "/account_payment/static/src/js/portal_",
 )
 
 IMPORT = re.compile(r"""(?:\bfrom|\bimport)\s*["']((?:@|\.\.?/)[^"']+)["']""")
@@ -61,17 +95,20 @@ def _resolve_import(name, spec):
     return spec.removesuffix(".js")
 
 
-def _trim_pay_page_assets(paths):
+def _kept(path):
+    """Whether the pay page runs the asset at ``path`` for itself (its imports aside)."""
+    addon = path.strip("/").split("/", 1)[0]
+    return (addon in KEPT_ADDONS or addon.startswith(KEPT_ADDON_PREFIX)) and not path.startswith(DROPPED)
+
+
+def _trim_pay_page_assets(paths, kept=_kept):
     """Return the pay page's asset paths: ``paths`` (Odoo's frontend scripts, as installed) less
     the other addons' and the folders in ``DROPPED``, plus every module a kept one imports,
     wherever it is, so that no import is ever left unresolved, whatever addons are installed.
 
     :param list paths: ``ir.asset._get_asset_paths`` tuples ``(path, full path, bundle, mtime)``.
+    :param kept: which paths to start from (by default, :func:`_kept`).
     """
-
-    def kept(path):
-        addon = path.strip("/").split("/", 1)[0]
-        return (addon in KEPT_ADDONS or addon.startswith(KEPT_ADDON_PREFIX)) and not path.startswith(DROPPED)
 
     scripts = {_module_name(entry[0]): entry for entry in paths if entry[0].endswith(".js")}
     keep = {entry[0] for entry in paths if kept(entry[0])}
@@ -104,4 +141,9 @@ class IrAsset(models.Model):
         paths = super()._get_asset_paths(bundle, assets_params)
         if bundle == PAY_PAGE_BUNDLE:
             return _trim_pay_page_assets(paths)
+        if bundle == PAY_PAGE_TOURS_BUNDLE:
+            # The tours' scripts and what they import that the pay page's bundle does not hold.
+            page = {entry[0] for entry in _trim_pay_page_assets(paths)}
+            with_tours = _trim_pay_page_assets(paths, lambda path: _kept(path) or path.startswith(TOURS))
+            return [entry for entry in with_tours if entry[0] not in page]
         return paths

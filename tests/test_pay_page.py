@@ -147,12 +147,21 @@ class TestPayPage(PaylinkTestCommon, HttpCase):
                 self.assertIsNotNone(ours, sorted(loaded))
                 self.assertEqual((ours.get("defer"), ours.get("data-src")), ("defer", None))
                 self.assertNotIn("web.assets_frontend_lazy.min.js", loaded)
+                # In test mode (the tests' scripts are loaded), Odoo's tour service comes after.
+                tours = loaded.get("account_payment_link.assets_pay_page_tours.min.js")
+                self.assertIsNotNone(tours, sorted(loaded))
+                self.assertEqual(tours.get("defer"), "defer")
+                self.assertEqual(
+                    list(loaded).index("account_payment_link.assets_pay_page_tours.min.js"),
+                    list(loaded).index("account_payment_link.assets_pay_page.min.js") + 1,
+                )
         self.invoice._portal_ensure_token()
         portal = scripts(
             self.url_open(f"/my/invoices/{self.invoice.id}?access_token={self.invoice.access_token}")
         )
         self.assertIn("web.assets_frontend_lazy.min.js", portal)
         self.assertNotIn("account_payment_link.assets_pay_page.min.js", portal)
+        self.assertNotIn("account_payment_link.assets_pay_page_tours.min.js", portal)
 
     def test_invoice_pdf_download_is_limited_to_the_link(self):
         link = self.make_link(link_type="invoice", move_id=self.invoice.id)
