@@ -214,6 +214,21 @@ PaymentForm.include({
             this.paylinkPage
                 .querySelector(".o_paylink_balance_empty")
                 ?.classList.toggle("d-none", !total.empty);
+            // A part is at most what is ticked (the browser's own check, as the server's).
+            this.paylinkPage
+                .querySelector("input[name=part_amount]")
+                ?.setAttribute("max", Math.max(total.ticked, 0));
+            // Nothing to pay: the pay button is off until an invoice the credits leave due is
+            // ticked again (payment_button.js).
+            const form = this.paylinkPage.querySelector(".o_paylink_form");
+            if (form && (form.dataset.paylinkNothingToPay === "1") !== total.empty) {
+                form.dataset.paylinkNothingToPay = total.empty ? "1" : "0";
+                if (total.empty) {
+                    this._disableButton(false);
+                } else {
+                    this._enableButton(false);
+                }
+            }
         }
         const payLabel = this.paylinkPage.querySelector(".o_paylink_form")?.dataset.paylinkPayLabel;
         const button = this.el.querySelector("button[name=o_payment_submit_button]");

@@ -58,8 +58,18 @@ registry.category("web_tour.tours").add("account_payment_link_pay_balance_choice
         { content: "The total follows", trigger: ".o_paylink_amount_due:contains('115.00')" },
         { content: "Not the last one either", trigger: invoiceBox(3), run: "click" },
         { content: "The credits cover the first one", trigger: ".o_paylink_balance_empty:not(.d-none)" },
+        { content: "Nothing to pay: the button is off", trigger: "button[name=o_payment_submit_button]:disabled" },
+        {
+            content: "Odoo's form asks for the button (as when a payment method is chosen)",
+            trigger: ".o_paylink_balance_empty:not(.d-none)",
+            run() {
+                odoo.loader.modules.get("@odoo/owl").Component.env.bus.trigger("enablePaymentButton");
+            },
+        },
+        { content: "It stays off", trigger: "button[name=o_payment_submit_button]:disabled" },
         { content: "The last one after all", trigger: invoiceBox(3), run: "click" },
         { content: "Nothing to warn about", trigger: ".o_paylink_form:not(:has(.o_paylink_balance_empty:not(.d-none)))" },
+        { content: "The button is on again", trigger: "button[name=o_payment_submit_button]:enabled" },
         {
             content: "The button says what it pays",
             trigger: "button[name=o_payment_submit_button]:contains('115.00')",
