@@ -193,8 +193,8 @@ class PaymentLinkController(PaymentPortal):
             "recent_charges": self._paylink_get_recent_charges(link_sudo)
             if link_sudo.link_type == "balance"
             else [],
-            # The invoice's product lines, from its lines as Odoo's installments read them (no
-            # query of their own once those are read).
+            # The invoice's product lines, from its lines as Odoo's installments read them for a
+            # payable link (no query of their own then; two when the page offers no payment).
             "lines": move_sudo.line_ids.filtered(lambda line: line.display_type == "product").sorted(
                 lambda line: (line.sequence, line.id)
             ),

@@ -61,7 +61,9 @@ DROPPED = (
     "/web/static/src/core/macro.js",
     "/web/static/src/core/virtual_grid_hook.js",
     "/web/static/src/core/utils/nested_sortable.js",
-    "/web/static/src/core/utils/sortable",
+    "/web/static/src/core/utils/sortable.js",
+    "/web/static/src/core/utils/sortable_owl.js",
+    "/web/static/src/core/utils/sortable_service.js",
     "/web/static/src/libs/pdfjs.js",
     "/web/static/src/public/datetime_picker_widget.js",
     "/web/static/src/legacy/js/public/signin.js",
@@ -76,6 +78,8 @@ DROPPED = (
 )
 
 IMPORT = re.compile(r"""(?:\bfrom|\bimport)\s*["']((?:@|\.\.?/)[^"']+)["']""")
+# The other name a module may be imported by (``@odoo/hoot-dom``), in its first comment.
+ALIAS = re.compile(r"@odoo-module\s+alias=([^\s*]+)")
 
 
 def _module_name(path):
@@ -95,6 +99,29 @@ def _resolve_import(name, spec):
     return spec.removesuffix(".js")
 
 
+def _read_script(entry, size=-1):
+    """Return the text of the script of ``entry`` (its first ``size`` characters), or "" when it
+    is not a file of an addon (an attachment's URL): nothing to follow there."""
+    try:
+        with tools.file_open(entry[1], "r", filter_ext=(".js",)) as source:
+            return source.read(size)
+    except (TypeError, ValueError, OSError):
+        return ""
+
+
+def _scripts(paths):
+    """Return the ES modules of ``paths`` by every name they are imported by: their own, and
+    their alias when they have one."""
+    scripts = {}
+    for entry in paths:
+        if entry[0].endswith(".js"):
+            scripts[_module_name(entry[0])] = entry
+            alias = ALIAS.search(_read_script(entry, 300))
+            if alias:
+                scripts.setdefault(alias.group(1), entry)
+    return scripts
+
+
 def _kept(path):
     """Whether the pay page runs the asset at ``path`` for itself (its imports aside)."""
     addon = path.strip("/").split("/", 1)[0]
@@ -110,26 +137,23 @@ def _trim_pay_page_assets(paths, kept=_kept):
     :param kept: which paths to start from (by default, :func:`_kept`).
     """
 
-    scripts = {_module_name(entry[0]): entry for entry in paths if entry[0].endswith(".js")}
+    scripts = _scripts(paths)
     keep = {entry[0] for entry in paths if kept(entry[0])}
-    queue = [name for name, entry in scripts.items() if entry[0] in keep]
+    queue = [_module_name(entry[0]) for entry in paths if entry[0] in keep and entry[0].endswith(".js")]
     while queue:
         name = queue.pop()
-        try:
-            with tools.file_open(scripts[name][1], "r", filter_ext=(".js",)) as source:
-                imports = IMPORT.findall(source.read())
-        except (TypeError, ValueError, OSError):
-            continue  # not a file of an addon (an attachment's URL): nothing to follow
-        for spec in imports:
+        for spec in IMPORT.findall(_read_script(scripts[name])):
             imported = _resolve_import(name, spec)
             target = scripts.get(imported) or scripts.get(f"{imported}/index")
             if target and target[0] not in keep:
                 # Imported by a module the page runs: it comes back, with its own imports and
-                # the templates beside it.
+                # the templates of its own folder (not those of the folders under it).
                 keep.add(target[0])
                 queue.append(_module_name(target[0]))
-                folder = posixpath.dirname(target[0]) + "/"
-                keep.update(e[0] for e in paths if e[0].endswith(".xml") and e[0].startswith(folder))
+                folder = posixpath.dirname(target[0])
+                keep.update(
+                    e[0] for e in paths if e[0].endswith(".xml") and posixpath.dirname(e[0]) == folder
+                )
     return [entry for entry in paths if entry[0] in keep]
 
 

@@ -16,8 +16,9 @@ from .common import PaylinkPaymentCommon
 @tagged("post_install", "-at_install")
 class TestPayPageAssets(TransactionCase):
     def scripts(self, bundle):
+        """The bundle's ES modules, by every name they are imported by (their aliases too)."""
         paths = self.env["ir.asset"]._get_asset_paths(bundle, {})
-        return {_module_name(entry[0]): entry[1] for entry in paths if entry[0].endswith(".js")}
+        return {name: entry[1] for name, entry in ir_asset._scripts(paths).items()}
 
     def missing_imports(self, scripts):
         """The imports of ``scripts`` (of Odoo's frontend scripts) that they do not hold."""
@@ -77,6 +78,21 @@ class TestPayPageAssets(TransactionCase):
         self.assertIn("@web/core/py_js/py", names)
         self.assertIn("@web/core/py_js/py_parser", names)  # and what it imports in turn
 
+    def test_a_module_imported_by_its_alias_comes_back(self):
+        """Odoo's tour service (kept for the test) imports the tours' DOM helpers by their alias
+        (``@odoo/hoot-dom``): they come back although their folder is dropped."""
+        with patch.object(ir_asset, "KEPT_ADDONS", {*ir_asset.KEPT_ADDONS, "web_tour"}):
+            paths = self.env["ir.asset"]._get_asset_paths(PAY_PAGE_BUNDLE, {})
+        self.assertIn("/web/static/lib/hoot-dom/hoot-dom.js", [entry[0] for entry in paths])
+
+    def test_a_module_brings_the_templates_of_its_folder_only(self):
+        """The tours bring back ``@web/core/macro`` (``web/static/src/core/``), not the templates of
+        the dropped components under that folder (an autocomplete, a drop zone)."""
+        paths = [entry[0] for entry in self.env["ir.asset"]._get_asset_paths(PAY_PAGE_TOURS_BUNDLE, {})]
+        self.assertIn("/web/static/src/core/macro.js", paths)
+        dropped = ("/web/static/src/core/autocomplete/", "/web/static/src/core/dropzone/")
+        self.assertEqual([path for path in paths if path.startswith(dropped)], [])
+
 
 @tagged("post_install", "-at_install")
 class TestPayPageAsACustomerLoadsIt(PaylinkPaymentCommon, HttpCase):
@@ -84,8 +100,16 @@ class TestPayPageAsACustomerLoadsIt(PaylinkPaymentCommon, HttpCase):
         """Outside test mode (as a customer's browser gets it) the page has neither Odoo's tests'
         scripts nor the tour service, and Odoo's payment form still starts: its widget and ours
         ran (the test mode icon got its tooltip, then its role), with no error in the console."""
-        link = self.make_link(link_type="invoice", move_id=self.invoice.id)
-        url = f"/pay/{self.token_of(link)}"
+        self.company.paylink_balance_partial = True  # the balance page's part field, and its script
+        links = {
+            "invoice": self.make_link(link_type="invoice", move_id=self.invoice.id),
+            "balance": self.make_link(link_type="balance", partner_id=self.customer.id),
+        }
+        for kind, link in links.items():
+            with self.subTest(kind=kind):
+                self.load_as_a_customer(f"/pay/{self.token_of(link)}")
+
+    def load_as_a_customer(self, url):
         with patch.dict(config.options, {"test_enable": False, "test_file": False}):
             page = self.url_open(url).text
             self.assertIn("account_payment_link.assets_pay_page.min.js", page)

@@ -214,10 +214,14 @@ PaymentForm.include({
             this.paylinkPage
                 .querySelector(".o_paylink_balance_empty")
                 ?.classList.toggle("d-none", !total.empty);
-            // A part is at most what is ticked (the browser's own check, as the server's).
-            this.paylinkPage
-                .querySelector("input[name=part_amount]")
-                ?.setAttribute("max", Math.max(total.ticked, 0));
+            // A part is at most what is ticked: the field says so (its arrows stop there; the
+            // server refuses more). Nothing to pay leaves the last maximum, never one below the
+            // minimum.
+            if (total.ticked > 0) {
+                this.paylinkPage
+                    .querySelector("input[name=part_amount]")
+                    ?.setAttribute("max", total.ticked);
+            }
             // Nothing to pay: the pay button is off until an invoice the credits leave due is
             // ticked again (payment_button.js).
             const form = this.paylinkPage.querySelector(".o_paylink_form");
