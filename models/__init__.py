@@ -3,6 +3,7 @@ from . import account_payment_link
 from . import account_payment_link_batch
 from . import account_payment_link_message
 from . import account_move
+from . import account_move_line
 from . import account_move_send
 from . import account_payment
 from . import res_company

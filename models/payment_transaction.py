@@ -196,13 +196,19 @@ class PaymentTransaction(models.Model):
 
         The payment is the whole amount charged; the tip is a write-off line so that the invoices
         are paid exactly and the customer keeps no credit. When the tip hides the amount that
-        Odoo compares with the early-payment-discounted amount, the discount is applied here. A
-        refund gives back its share of the tip from the tip account, so the customer owes nothing.
+        Odoo compares with the early-payment-discounted amount, the discount is applied here; a
+        discount the customer took is applied as of the day they paid, also when the provider
+        confirms the payment after its date. A refund gives back its share of the tip from the tip
+        account, so the customer owes nothing.
         """
         owed = self._paylink_get_amount_owed()
         tx = self
         if self.paylink_id.link_type == "balance":
             tx = self.with_context(paylink_no_early_payment_discount=True)  # see account.move
+        elif self.paylink_payment_kind == "epd":
+            # The discount as of the day the customer paid, whenever the provider confirms it
+            # (the transaction route took it only while Odoo offered it; see account.move.line).
+            tx = self.with_context(paylink_payment_date=fields.Date.context_today(self, self.create_date))
         payment = tx._paylink_create_payment_with_tip(**extra_create_values)
         if self.paylink_id.link_type == "balance":
             self._paylink_apply_open_credits_safely()

@@ -6,6 +6,7 @@ over real HTTP as the public customer."""
 import re
 from datetime import timedelta
 
+from freezegun import freeze_time
 from lxml import html
 
 from odoo import Command, fields
@@ -156,6 +157,28 @@ class TestInstallments(PaylinkPaymentCommon, HttpCase):
         self.assertEqual(tx.amount, 700.0)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual((link.state, link.payment_id), ("paid", tx.payment_id), "the payment that paid it")
+
+    def test_a_discount_taken_in_time_is_kept_when_the_payment_ends_after_its_date(self):
+        """A payment started on the discount's last day that the provider confirms days later (a
+        bank debit is pending that long) keeps the discount the customer was offered and took: the
+        invoice is paid, the discount written off as Odoo writes it (with a tip, by our write-off;
+        without, by account_payment's), and the link is paid, not left asking for the discount."""
+        for tip_percent in (0, 20):
+            with self.subTest(tip_percent=tip_percent):
+                invoice = self.make_invoice("discount", days_ago=10)  # the discount's last day
+                link = self.make_link(link_type="invoice", move_id=invoice.id)
+                tx = self.pay_link(
+                    link, "pending", payment_choice=self.key(link, "epd"), tip_percent=tip_percent
+                )
+                self.assertEqual((tx.state, tx.paylink_payment_kind), ("pending", "epd"))
+                self.assertEqual(tx.amount - tx.paylink_tip_amount, 980.0)
+                with freeze_time(fields.Datetime.now() + timedelta(days=3)):
+                    self.demo_notify(tx.reference, "done")
+                self.assertEqual(tx.state, "done")
+                self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+                self.assertEqual(invoice.amount_residual, 0.0)
+                self.assertEqual(link.state, "paid")
+                self.assertFalse(link.needs_review)
 
     def test_overdue_installments_are_paid_together(self):
         invoice = self.make_invoice("3 installments", days_ago=40)
