@@ -485,6 +485,26 @@ class AccountPaymentLink(models.Model):
             domain = expression.OR([domain, [("id", "not in", [link.id for link, _log_id in groups])]])
         return domain if operator in ("=", "in") else ["!", *domain]
 
+    # === ONCHANGE METHODS === #
+
+    @api.onchange("link_type", "move_id", "company_id")
+    def _onchange_paylink_new_link(self):
+        """A new link's form shows what the link gets: an invoice link its invoice's customer and
+        currency (as create() sets them); the expiry, none for a balance link, the last
+        installment's due date and the company's days for an invoice in installments."""
+        if self._origin:
+            return
+        if self.link_type == "invoice" and self.move_id:
+            self.partner_id = self.move_id.commercial_partner_id
+            self.currency_id = self.move_id.currency_id
+        if self.link_type == "balance":
+            self.expiry_date = False
+        else:
+            company = self.company_id or self.env.company
+            self.expiry_date = company._paylink_default_expiry_date(
+                self.move_id if self.link_type == "invoice" else None
+            )
+
     # === CONSTRAINT METHODS === #
 
     @api.constrains("link_type", "custom_amount", "currency_id", "company_id")
@@ -568,7 +588,10 @@ class AccountPaymentLink(models.Model):
                 vals.setdefault("currency_id", company.currency_id.id)
                 vals["expiry_date"] = False  # a balance link serves the next invoices: it never expires
             elif "expiry_date" not in vals:
-                vals["expiry_date"] = company._paylink_default_expiry_date()
+                invoice = self.env["account.move"].browse(vals.get("move_id"))
+                vals["expiry_date"] = company._paylink_default_expiry_date(
+                    invoice if vals.get("link_type") == "invoice" else None
+                )
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(self._name) or "/"
         return super().create(vals_list)
@@ -640,7 +663,13 @@ class AccountPaymentLink(models.Model):
             link._paylink_transition("regenerate")
             link.flush_recordset(["state"])
             # The new link is about the same thing (the fields copied) with a fresh token and expiry.
-            expiry = False if link.link_type == "balance" else link.company_id._paylink_default_expiry_date()
+            expiry = (
+                False
+                if link.link_type == "balance"
+                else link.company_id._paylink_default_expiry_date(
+                    link.move_id if link.link_type == "invoice" else None
+                )
+            )
             new_link = link.with_context(paylink_lifecycle=_LIFECYCLE).copy({"expiry_date": expiry})
             link._paylink_write_lifecycle({"replaced_by_id": new_link.id})
             link.message_post(body=_("Link regenerated as %(link)s.", link=new_link._get_html_link()))
@@ -965,7 +994,7 @@ class AccountPaymentLink(models.Model):
         self.ensure_one()
         if self.link_type == "invoice":
             return self.move_id.filtered(lambda move: move._paylink_is_payable())
-        if self.link_type == "balance":
+        if self.link_type == "balance" and self.partner_id:  # a new link's form may have none yet
             return self.partner_id._paylink_get_open_invoices(self.company_id)
         return self.env["account.move"]
 

@@ -70,7 +70,9 @@ class ResCompany(models.Model):
     paylink_expiry_days = fields.Integer(
         string="Link Validity (days)",
         default=30,
-        help="Days a new link stays valid; 0 means links never expire. Balance links never expire.",
+        help="Days a new link stays valid; 0 means links never expire. Balance links never expire. "
+        "The link of an invoice in installments stays valid until its last installment is due, then "
+        "for these days.",
     )
     paylink_balance_partial = fields.Boolean(
         string="Part of a Balance",
@@ -272,12 +274,24 @@ class ResCompany(models.Model):
             )
         return values
 
-    def _paylink_default_expiry_date(self):
-        """Return the expiry date of a new link of this company, or ``False`` for never."""
+    def _paylink_default_expiry_date(self, invoice=None):
+        """Return the expiry date of a new link of this company, or ``False`` for never.
+
+        :param invoice: the invoice of an invoice link. One in installments keeps its link (which
+            pays each installment in turn) valid until its last installment is due, then for the
+            company's days as any other link.
+        """
         self.ensure_one()
         if not self.paylink_expiry_days:
             return False
-        return fields.Date.context_today(self) + timedelta(days=self.paylink_expiry_days)
+        start = fields.Date.context_today(self)
+        if invoice:
+            dues = invoice.line_ids.filtered(lambda line: line.display_type == "payment_term").mapped(
+                "date_maturity"
+            )
+            if len(dues) > 1:
+                start = max(start, *filter(None, dues))
+        return start + timedelta(days=self.paylink_expiry_days)
 
     def _paylink_get_payment_providers(self):
         """Return the providers of this company that can take link payments (enabled or test)."""

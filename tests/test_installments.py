@@ -11,7 +11,7 @@ from lxml import html
 
 from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from .common import PaylinkPaymentCommon
 
@@ -179,6 +179,39 @@ class TestInstallments(PaylinkPaymentCommon, HttpCase):
                 self.assertEqual(invoice.amount_residual, 0.0)
                 self.assertEqual(link.state, "paid")
                 self.assertFalse(link.needs_review)
+
+    def test_the_link_of_an_invoice_in_installments_lives_until_the_last_one_is_due(self):
+        """The link pays each installment in turn: made by the invoice's button, in a new link's
+        form or by a regeneration, it stays valid until the last installment is due, then for the
+        company's days; an invoice due at once gets the company's days from today."""
+        days = self.company.paylink_expiry_days
+        today = fields.Date.context_today(self.env.user)
+        invoice = self.make_invoice("3 installments")  # 30 % now, 30 % in 30 days, 40 % in 90
+        last_due = today + timedelta(days=90)
+        invoice.with_user(self.user_accountant).action_paylink_open()
+        link = invoice.paylink_ids
+        self.assertEqual(link.expiry_date, last_due + timedelta(days=days))
+        with Form(self.env["account.payment.link"].with_user(self.user_accountant)) as form:
+            form.link_type = "balance"  # before its customer is chosen: no error, no expiry
+            self.assertFalse(form.expiry_date)
+            form.link_type = "invoice"
+            form.move_id = self.make_invoice("immediate")
+            self.assertEqual(form.expiry_date, today + timedelta(days=days))
+            form.move_id = self.make_invoice("3 installments")
+            self.assertEqual(form.expiry_date, last_due + timedelta(days=days))
+            form.link_type = "balance"
+            self.assertFalse(form.expiry_date)
+            form.link_type = "invoice"
+            form.move_id = self.make_invoice("immediate")
+        self.assertEqual(form.record.expiry_date, today + timedelta(days=days))
+        # The customer pays the first installment; on the last one's due day the link still serves.
+        self.pay_link(link, payment_choice=self.key(link, "installment"))
+        self.env["account.payment.link"].with_user(self.user_manager).browse(link.id).action_regenerate()
+        new = link.replaced_by_id
+        self.assertEqual(new.expiry_date, last_due + timedelta(days=days))
+        with freeze_time(last_due):
+            self.assertEqual(self.url_open(f"/pay/{self.token_of(new)}").status_code, 200)
+            self.assertEqual(self.offered(new)["full"], 700.0)
 
     def test_overdue_installments_are_paid_together(self):
         invoice = self.make_invoice("3 installments", days_ago=40)
