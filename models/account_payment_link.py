@@ -573,6 +573,7 @@ class AccountPaymentLink(models.Model):
         if not self._paylink_in_lifecycle() and any(LIFECYCLE_FIELDS & vals.keys() for vals in vals_list):
             raise AccessError(_("A new payment link starts active, with a token and no payment of its own."))
         checked = self.env["res.company"]
+        sequences = {}
         for vals in vals_list:
             if vals.get("move_id"):
                 move = self.env["account.move"].browse(vals["move_id"])
@@ -593,7 +594,19 @@ class AccountPaymentLink(models.Model):
                     invoice if vals.get("link_type") == "invoice" else None
                 )
             if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(self._name) or "/"
+                if company not in sequences:
+                    # The sequence Odoo's next_by_code would find, looked up once per company for
+                    # all the links (a bulk sending makes a hundred at a time), not once per link.
+                    sequences[company] = (
+                        self.env["ir.sequence"]
+                        .with_company(company)
+                        .search(
+                            [("code", "=", self._name), ("company_id", "in", [company.id, False])],
+                            order="company_id",
+                            limit=1,
+                        )
+                    )
+                vals["name"] = (sequences[company] and sequences[company]._next()) or "/"
         return super().create(vals_list)
 
     def write(self, vals):

@@ -10,3 +10,9 @@ class MailNotification(models.Model):
     failure_type = fields.Selection(
         selection_add=[("sms_blacklist", "Blacklisted"), ("sms_optout", "Opted Out")],
     )
+    # The inverse of the logs' notification: when the mail queue writes a notification (twice per
+    # email), Odoo's recomputation of the logs' state reads it instead of searching the logs each
+    # time (bench/bench_send.py: 4 searches per email otherwise, 1 read with it).
+    paylink_message_ids = fields.One2many(
+        "account.payment.link.message", "mail_notification_id", string="Payment Link Messages"
+    )
