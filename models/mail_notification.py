@@ -13,6 +13,10 @@ class MailNotification(models.Model):
     # The inverse of the logs' notification: when the mail queue writes a notification (twice per
     # email), Odoo's recomputation of the logs' state reads it instead of searching the logs each
     # time (bench/bench_send.py: 4 searches per email otherwise, 1 read with it).
+    # Read by users who may read the logs only (Odoo's recomputation reads it as superuser).
     paylink_message_ids = fields.One2many(
-        "account.payment.link.message", "mail_notification_id", string="Payment Link Messages"
+        "account.payment.link.message",
+        "mail_notification_id",
+        string="Payment Link Messages",
+        groups="account_payment_link.group_paylink_user",
     )

@@ -47,3 +47,18 @@ class TestAccess(PaylinkTestCommon):
         for user in (portal_user, public_user):
             with self.subTest(user=user.sudo().login):
                 self.assertFalse(self.env["account.payment.link"].with_user(user).has_access("read"))
+
+    def test_an_internal_user_without_the_apps_rights_reads_odoos_notifications_whole(self):
+        """Odoo's notifications carry the inverse of the links' logs (for Odoo's recomputation):
+        an internal user without this app's rights is not shown it, and reads every field of a
+        notification of their own that they are shown (but Odoo's own ``sms_tracker_ids``, which
+        Odoo keeps for administrators); the logs stay out of reach."""
+        user = new_test_user(self.env, login="paylink_plain_user", groups="base.group_user")
+        message = self.customer.message_post(body="Hello", partner_ids=user.partner_id.ids)
+        notification = message.notification_ids.filtered(lambda n: n.res_partner_id == user.partner_id)
+        self.assertTrue(notification)
+        shown = self.env["mail.notification"].with_user(user).fields_get()
+        self.assertNotIn("paylink_message_ids", shown)
+        values = notification.with_user(user).read([name for name in shown if name != "sms_tracker_ids"])[0]
+        self.assertEqual(values["res_partner_id"][0], user.partner_id.id)
+        self.assertFalse(self.env["account.payment.link.message"].with_user(user).has_access("read"))
