@@ -110,7 +110,6 @@ class AccountMove(models.Model):
 
     # === BUSINESS METHODS === #
 
-    @api.model
     def _get_invoice_next_payment_values(self, custom_amount=None):
         """Override of `account` so that a balance link's payment never takes an invoice's
         early-payment discount: account_payment grants it to any payment of an invoice whose amount
@@ -124,6 +123,7 @@ class AccountMove(models.Model):
             return {**values, "installment_state": False}
         return values
 
+    @api.model
     def _paylink_get_payable_domain(self):
         """Return the domain of the customer invoices a link may take a payment for (but a
         zero residual, which only the records tell: :meth:`_paylink_get_unpayable_code`)."""

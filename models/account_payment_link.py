@@ -485,6 +485,15 @@ class AccountPaymentLink(models.Model):
             domain = expression.OR([domain, [("id", "not in", [link.id for link, _log_id in groups])]])
         return domain if operator in ("=", "in") else ["!", *domain]
 
+    @api.model
+    def _paylink_get_default_expiry(self, company, link_type, invoice):
+        """Return the expiry date a new link gets (the form, create() and a regeneration): never
+        for a balance link, which serves the next invoices; else the company's default, counted
+        from its last installment's due date for an invoice in installments."""
+        if link_type == "balance":
+            return False
+        return company._paylink_default_expiry_date(invoice if link_type == "invoice" else None)
+
     # === ONCHANGE METHODS === #
 
     @api.onchange("link_type", "move_id", "company_id")
@@ -497,13 +506,9 @@ class AccountPaymentLink(models.Model):
         if self.link_type == "invoice" and self.move_id:
             self.partner_id = self.move_id.commercial_partner_id
             self.currency_id = self.move_id.currency_id
-        if self.link_type == "balance":
-            self.expiry_date = False
-        else:
-            company = self.company_id or self.env.company
-            self.expiry_date = company._paylink_default_expiry_date(
-                self.move_id if self.link_type == "invoice" else None
-            )
+        self.expiry_date = self._paylink_get_default_expiry(
+            self.company_id or self.env.company, self.link_type, self.move_id
+        )
 
     # === CONSTRAINT METHODS === #
 
@@ -589,9 +594,8 @@ class AccountPaymentLink(models.Model):
                 vals.setdefault("currency_id", company.currency_id.id)
                 vals["expiry_date"] = False  # a balance link serves the next invoices: it never expires
             elif "expiry_date" not in vals:
-                invoice = self.env["account.move"].browse(vals.get("move_id"))
-                vals["expiry_date"] = company._paylink_default_expiry_date(
-                    invoice if vals.get("link_type") == "invoice" else None
+                vals["expiry_date"] = self._paylink_get_default_expiry(
+                    company, vals.get("link_type"), self.env["account.move"].browse(vals.get("move_id"))
                 )
             if vals.get("name", "/") == "/":
                 if company not in sequences:
@@ -676,13 +680,7 @@ class AccountPaymentLink(models.Model):
             link._paylink_transition("regenerate")
             link.flush_recordset(["state"])
             # The new link is about the same thing (the fields copied) with a fresh token and expiry.
-            expiry = (
-                False
-                if link.link_type == "balance"
-                else link.company_id._paylink_default_expiry_date(
-                    link.move_id if link.link_type == "invoice" else None
-                )
-            )
+            expiry = self._paylink_get_default_expiry(link.company_id, link.link_type, link.move_id)
             new_link = link.with_context(paylink_lifecycle=_LIFECYCLE).copy({"expiry_date": expiry})
             link._paylink_write_lifecycle({"replaced_by_id": new_link.id})
             link.message_post(body=_("Link regenerated as %(link)s.", link=new_link._get_html_link()))

@@ -288,6 +288,8 @@ PaymentForm.include({
     _prepareTransactionRouteParams() {
         const params = this._super(...arguments);
         if (this.paylinkPage) {
+            // The total the page shows (a balance page's with what is ticked and the part).
+            const shown = this._paylinkGetTotal();
             const tip = this.paylinkPage.querySelector("input[name=tip_percent]:checked");
             params.tip_percent = tip ? tip.value : 0;
             if (tip?.value === "custom") {
@@ -302,14 +304,12 @@ PaymentForm.include({
                     ...this.paylinkPage.querySelectorAll("input[name=paylink_invoice]:checked"),
                 ].map((box) => parseInt(box.value));
                 // Only a part the page shows; an amount it ignores (0, more than ticked) is not sent.
-                const total = this._paylinkGetBalanceTotal();
-                const part = total && !total.empty && this._paylinkGetPart(total.ticked);
+                const part = shown && !shown.empty && this._paylinkGetPart(shown.ticked);
                 if (part) {
                     params.part_amount = part;
                 }
             }
             // The total the page showed: the server refuses to charge another one.
-            const shown = this._paylinkGetTotal();
             if (shown) {
                 params.expected_amount = shown.amount;
             }
